@@ -1,0 +1,171 @@
+package org.memorall.llm.llamacpp;
+
+import de.kherud.llama.InferenceParameters;
+import de.kherud.llama.LlamaIterator;
+import de.kherud.llama.LlamaOutput;
+import io.vertx.serviceproxy.ServiceException;
+import org.memorall.llm.api.ChatCompletionChunk;
+import org.memorall.llm.api.ChatCompletionRequest;
+import org.memorall.llm.api.ChatCompletionResponse;
+import org.memorall.llm.api.CompletionSink;
+import org.memorall.llm.api.LlmErrors;
+import org.memorall.llm.api.Usage;
+
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.stream.Collectors;
+
+/**
+ * One chat completion: builds the prompt, runs llama.cpp's token loop on a worker thread and writes the answer to
+ * the sink. A cancel only raises a flag: the loop thread itself stops the llama.cpp task, because
+ * {@code LlamaIterator.cancel()} called from another thread leaves the loop waiting forever (measured).
+ */
+final class Generation {
+
+  private static final Logger LOG = Logger.getLogger("org.memorall.llm.llamacpp");
+
+  private final ChatCompletionRequest request;
+  private final CompletionSink sink;
+  private final LlamaCppConfig config;
+  private final String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
+  private final long created = System.currentTimeMillis() / 1000;
+  private final AtomicBoolean done = new AtomicBoolean();
+  private volatile boolean cancelled;
+  private volatile ServiceException abort;
+
+  Generation(ChatCompletionRequest request, CompletionSink sink, LlamaCppConfig config) {
+    this.request = request;
+    this.sink = sink;
+    this.config = config;
+  }
+
+  /** The consumer went away: stop at the next token. */
+  void cancel() {
+    cancelled = true;
+  }
+
+  /** The model is going away: stop at the next token and fail the request with {@code reason}. */
+  void abort(ServiceException reason) {
+    abort = reason;
+  }
+
+  private boolean stopping() {
+    return cancelled || abort != null || sink.isCancelled();
+  }
+
+  /** Fails the request unless it already ended. */
+  void fail(Throwable error) {
+    if (done.compareAndSet(false, true)) {
+      sink.fail(error);
+    }
+  }
+
+  /** Runs the whole completion on {@code model}. Blocking: call on a worker thread. Never throws. */
+  void run(LoadedModel model) {
+    try {
+      if (stopping()) {
+        failStopped();
+        return;
+      }
+      String prompt = model.templated ? PromptBuilder.templated(model.llama, request.getMessages())
+        : PromptBuilder.plain(request.getMessages());
+      int promptTokens = model.promptTokens(prompt);
+      int room = model.slotContext - promptTokens;
+      if (room < 1) {
+        fail(LlmErrors.invalidField("messages", "The prompt is " + promptTokens + " tokens but a slot of this LLM holds "
+          + model.slotContext + " tokens (contextSize " + model.contextSize + " / parallel " + config.parallel
+          + "); shorten the messages or raise 'contextSize'"));
+        return;
+      }
+      // OpenAI rejects prompt + max_tokens beyond the context; clients often ask for more than a small local
+      // context holds, so the limit is clamped to what fits instead (finish_reason "length" when reached).
+      Integer asked = request.getMaxTokens();
+      int limit = Math.min(asked != null ? asked : config.maxTokens, room);
+      generate(model, prompt, promptTokens, limit);
+    } catch (ServiceException e) {
+      fail(e);
+    } catch (RuntimeException | Error e) {
+      LOG.log(Level.WARNING, "Generation " + id + " failed", e);
+      fail(LlmErrors.internal("llama.cpp failed: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())));
+    }
+  }
+
+  private void generate(LoadedModel model, String prompt, int promptTokens, int limit) {
+    String modelId = model.file.id();
+    boolean stream = request.isStream();
+    long t0 = System.nanoTime();
+    LlamaIterator tokens = model.llama.generate(parameters(prompt, limit)).iterator();
+    if (stream) {
+      sink.chunk(ChatCompletionChunk.delta(id, created, modelId, "assistant", "", null));
+    }
+    StringBuilder text = new StringBuilder();
+    int completionTokens = 0;
+    while (tokens.hasNext()) {
+      if (stopping()) {
+        tokens.cancel(); // frees the slot; must be this thread (see the class comment)
+        failStopped();
+        return;
+      }
+      LlamaOutput out = tokens.next();
+      if (tokens.hasNext()) {
+        completionTokens++; // the last output only marks the end
+      }
+      if (!out.text.isEmpty()) {
+        if (stream) {
+          sink.chunk(ChatCompletionChunk.delta(id, created, modelId, null, out.text, null));
+        } else {
+          text.append(out.text);
+        }
+      }
+    }
+    String finish = completionTokens >= limit ? "length" : "stop";
+    Usage usage = Usage.of(promptTokens, completionTokens);
+    if (done.compareAndSet(false, true)) {
+      if (stream) {
+        sink.chunk(ChatCompletionChunk.delta(id, created, modelId, null, null, finish));
+        if (request.isIncludeUsage()) {
+          sink.chunk(ChatCompletionChunk.usage(id, created, modelId, usage));
+        }
+        sink.end();
+      } else {
+        sink.response(ChatCompletionResponse.of(id, created, modelId, text.toString(), finish, usage));
+      }
+    }
+    int n = completionTokens;
+    LOG.fine(() -> String.format("%s: %d prompt + %d completion tokens in %d ms (%s)", id, promptTokens, n,
+      (System.nanoTime() - t0) / 1_000_000, finish));
+  }
+
+  private InferenceParameters parameters(String prompt, int limit) {
+    Double temperature = request.getTemperature();
+    InferenceParameters p = new InferenceParameters(prompt).setNPredict(limit)
+      .setTemperature(temperature != null ? temperature.floatValue() : LlamaCppConfig.DEFAULT_TEMPERATURE);
+    if (request.getTopP() != null) {
+      p.setTopP(request.getTopP().floatValue());
+    }
+    if (request.getPresencePenalty() != null) {
+      p.setPresencePenalty(request.getPresencePenalty().floatValue());
+    }
+    if (request.getFrequencyPenalty() != null) {
+      p.setFrequencyPenalty(request.getFrequencyPenalty().floatValue());
+    }
+    Long seed = request.getSeed() != null ? request.getSeed() : config.seed;
+    if (seed != null) {
+      p.setSeed((int) (seed & 0x7FFFFFFFL)); // llama.cpp takes a uint32 and treats -1 as "random"
+    }
+    List<String> stop = request.getStop().stream().filter(s -> !s.isEmpty()).collect(Collectors.toList());
+    if (!stop.isEmpty()) {
+      p.setStopStrings(stop.toArray(new String[0]));
+    }
+    return p;
+  }
+
+  private void failStopped() {
+    ServiceException reason = abort;
+    fail(reason != null ? reason : LlmErrors.of(400, "invalid_request_error", null, "cancelled",
+      "The request was cancelled"));
+  }
+}

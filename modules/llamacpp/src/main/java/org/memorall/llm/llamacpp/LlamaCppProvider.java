@@ -1,0 +1,444 @@
+package org.memorall.llm.llamacpp;
+
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.json.JsonObject;
+import io.vertx.serviceproxy.ServiceException;
+import org.memorall.llm.api.ChatCompletionRequest;
+import org.memorall.llm.api.CompletionSink;
+import org.memorall.llm.api.LlmErrors;
+import org.memorall.llm.api.LlmProvider;
+import org.memorall.llm.api.ModelInfo;
+import org.memorall.llm.api.ModelList;
+import org.memorall.llm.api.ProviderContext;
+import org.memorall.llm.api.ServeProgress;
+import org.memorall.llm.api.ServeRequest;
+import org.memorall.llm.llamacpp.ModelCatalog.ModelFile;
+
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Logger;
+import java.util.stream.Collectors;
+
+/**
+ * A local LLM run in-process by llama.cpp (java-llama.cpp): one GGUF model at a time, {@code parallel} slots
+ * decoding together. Every llama.cpp call runs on worker threads; lifecycle operations (load, unload, replace,
+ * delete) run one after another, and a model is freed only after the generations using it have stopped.
+ */
+final class LlamaCppProvider implements LlmProvider {
+
+  static final String LOADING = "loading", READY = "ready", FAILED = "failed", UNLOADED = "unloaded";
+  private static final Logger LOG = Logger.getLogger("org.memorall.llm.llamacpp");
+  private static final AtomicInteger POOLS = new AtomicInteger();
+
+  private final LlamaCppConfig config;
+  private final SerialQueue lifecycle = new SerialQueue();
+  private final Set<Generation> running = ConcurrentHashMap.newKeySet();
+
+  private String name;
+  private Path modelsDir;
+  private WorkerExecutor generators;
+  private WorkerExecutor admin;
+
+  // Guarded by this.
+  private ModelFile defaultFile;
+  private ModelFile target;
+  private LoadedModel model;
+  private Future<LoadedModel> pendingLoad;
+  private String status = LOADING;
+  private String error;
+  private Integer contextSize;
+  private boolean stopped;
+
+  LlamaCppProvider(LlamaCppConfig config) {
+    this.config = config;
+    this.contextSize = config.contextSize;
+  }
+
+  @Override
+  public Future<Void> start(ProviderContext context) {
+    name = context.name();
+    modelsDir = context.modelsDir().toAbsolutePath().normalize();
+    int pool = POOLS.incrementAndGet();
+    // One thread per slot for the token loops; model loads and file work get their own threads so that they
+    // never queue behind generations.
+    generators = context.vertx().createSharedWorkerExecutor("llamacpp-" + name + "-" + pool, config.parallel,
+      365, TimeUnit.DAYS);
+    admin = context.vertx().createSharedWorkerExecutor("llamacpp-" + name + "-admin-" + pool, 2, 365, TimeUnit.DAYS);
+    try {
+      synchronized (this) {
+        defaultFile = configuredFile();
+        target = defaultFile;
+      }
+    } catch (InvalidPathException e) {
+      return Future.<Void>failedFuture(LlmErrors.invalidField("model", "'model' is not a valid path: " + e.getMessage()))
+        .onFailure(x -> {
+          generators.close();
+          admin.close();
+        });
+    }
+    return ensureLoaded().<Void>mapEmpty().onFailure(e -> {
+      // A provider that failed to start is discarded without stop(): release its threads now.
+      synchronized (this) {
+        stopped = true;
+      }
+      generators.close();
+      admin.close();
+    });
+  }
+
+  /** The configured model: a path (relative ones are looked up in the models directory first), or the bundled one. */
+  private ModelFile configuredFile() {
+    if (config.model == null) {
+      return ModelFile.of(BundledModel.path(modelsDir), modelsDir);
+    }
+    return ModelFile.of(resolve(config.model), modelsDir);
+  }
+
+  private Path resolve(String path) {
+    Path p = Path.of(path);
+    if (!p.isAbsolute() && Files.exists(modelsDir.resolve(p))) {
+      return modelsDir.resolve(p);
+    }
+    return p.toAbsolutePath();
+  }
+
+  @Override
+  public Future<Void> stop() {
+    synchronized (this) {
+      stopped = true;
+      if (generators == null) {
+        return Future.succeededFuture(); // never started
+      }
+    }
+    return lifecycle.submit(() -> closeCurrent(LlmErrors.unavailable("LLM '" + name + "' was stopped while this request ran")))
+      .eventually(() -> Future.join(generators.close(), admin.close()));
+  }
+
+  @Override
+  public int slots() {
+    return config.parallel;
+  }
+
+  @Override
+  public synchronized JsonObject status() {
+    ModelFile file = model != null ? model.file : target;
+    JsonObject s = new JsonObject().put("status", status)
+      .put("model", file == null ? null : file.id())
+      .put("path", file == null ? null : file.path().toString())
+      .put("slots", config.parallel)
+      .put("threads", config.threads)
+      .put("contextSize", contextSize)
+      .put("activeGenerations", running.size());
+    if (model != null) {
+      s.put("loadMs", model.loadMillis);
+    }
+    if (FAILED.equals(status) && error != null) {
+      s.put("error", error);
+    }
+    return s;
+  }
+
+  @Override
+  public void chatCompletions(ChatCompletionRequest request, CompletionSink sink) {
+    Generation g = new Generation(request, sink, config);
+    sink.onCancel(g::cancel);
+    running.add(g);
+    acquire(g, 3).onComplete(ar -> {
+      if (ar.failed()) {
+        running.remove(g);
+        g.fail(ar.cause());
+        return;
+      }
+      LoadedModel m = ar.result();
+      generators.executeBlocking(() -> {
+        try {
+          g.run(m);
+        } finally {
+          m.unregister(g);
+          running.remove(g);
+        }
+        return null;
+      }, false).onFailure(e -> { // the executor refused the task (the provider is stopping)
+        m.unregister(g);
+        running.remove(g);
+        g.fail(LlmErrors.from(e));
+      });
+    });
+  }
+
+  /** The loaded model with {@code g} registered on it, loading the model first when needed. */
+  private Future<LoadedModel> acquire(Generation g, int attempts) {
+    return ensureLoaded().compose(m -> {
+      if (m.register(g)) {
+        return Future.succeededFuture(m);
+      }
+      // The model began closing (unload, serve) between lookup and registration: wait for its successor.
+      return attempts > 1 ? acquire(g, attempts - 1)
+        : Future.failedFuture(LlmErrors.unavailable("The model of LLM '" + name + "' is being replaced; retry"));
+    });
+  }
+
+  /** The loaded model; when there is none, one load of the target shared by every caller. */
+  private Future<LoadedModel> ensureLoaded() {
+    Promise<LoadedModel> promise;
+    synchronized (this) {
+      if (stopped) {
+        return Future.failedFuture(LlmErrors.unavailable("LLM '" + name + "' is stopped"));
+      }
+      if (model != null) {
+        return Future.succeededFuture(model);
+      }
+      if (pendingLoad != null) {
+        return pendingLoad;
+      }
+      promise = Promise.promise();
+      pendingLoad = promise.future();
+    }
+    lifecycle.submit(this::loadTarget).onComplete(ar -> {
+      synchronized (this) {
+        if (pendingLoad == promise.future()) {
+          pendingLoad = null;
+        }
+      }
+      promise.handle(ar);
+    });
+    return promise.future();
+  }
+
+  /** Lifecycle step: loads the target unless a model is loaded. */
+  private Future<LoadedModel> loadTarget() {
+    ModelFile file;
+    synchronized (this) {
+      if (stopped) {
+        return Future.failedFuture(LlmErrors.unavailable("LLM '" + name + "' is stopped"));
+      }
+      if (model != null) {
+        return Future.succeededFuture(model);
+      }
+      file = target;
+      status = LOADING;
+      error = null;
+    }
+    return admin.executeBlocking(() -> LoadedModel.load(file, config, modelsDir, name), false).compose(m -> {
+      synchronized (this) {
+        if (!stopped) {
+          model = m;
+          status = READY;
+          contextSize = m.contextSize;
+          return Future.succeededFuture(m);
+        }
+      }
+      return admin.executeBlocking(() -> {
+        m.close();
+        return null;
+      }, false).transform(v -> Future.failedFuture(LlmErrors.unavailable("LLM '" + name + "' is stopped")));
+    }, e -> {
+      LOG.warning(() -> "LLM '" + name + "': cannot load " + file.path() + ": " + e.getMessage());
+      synchronized (this) {
+        status = FAILED;
+        error = e.getMessage();
+      }
+      return Future.failedFuture(e);
+    });
+  }
+
+  /** Lifecycle step: aborts the generations on the loaded model with {@code reason}, then frees it. */
+  private Future<Void> closeCurrent(ServiceException reason) {
+    LoadedModel m;
+    synchronized (this) {
+      m = model;
+      model = null;
+      status = UNLOADED;
+      error = null;
+    }
+    if (m == null) {
+      return Future.succeededFuture();
+    }
+    return m.drain(reason).compose(v -> admin.executeBlocking(() -> {
+      m.close();
+      return null;
+    }, false));
+  }
+
+  @Override
+  public Future<ModelInfo> serve(ServeRequest request, Handler<ServeProgress> progress) {
+    return admin.executeBlocking(() -> serveFile(request), false).compose(file -> {
+      long size = file.path().toFile().length();
+      progress.handle(ServeProgress.of("loading", 0, size));
+      return lifecycle.submit(() -> replace(file)).map(m -> {
+        progress.handle(ServeProgress.of("loading", size, size));
+        return m.info();
+      });
+    });
+  }
+
+  /** The GGUF file a serve request names, checked before the current model is touched. Blocking. */
+  private ModelFile serveFile(ServeRequest request) throws Exception {
+    String param = "path";
+    Path path;
+    if (request.getPath() != null) {
+      path = resolve(request.getPath());
+    } else if (request.getUsername() != null && request.getRepo() != null) {
+      param = "repo";
+      path = downloaded(request);
+    } else {
+      throw LlmErrors.invalidField("path", "Pass {\"path\": \"/path/to/model.gguf\"} (or 'username' and 'repo')");
+    }
+    if (!Files.isRegularFile(path)) {
+      throw LlmErrors.invalidField(param, "Model file not found: " + path);
+    }
+    if (!GgufHeader.isGguf(path)) {
+      throw LlmErrors.invalidField(param, "'" + path + "' is not a GGUF file");
+    }
+    return ModelFile.of(path, modelsDir);
+  }
+
+  /** A HuggingFace model already on disk at {@code <modelsDir>/<username>/<repo>/}; downloading comes later. */
+  private Path downloaded(ServeRequest request) throws Exception {
+    Path dir = modelsDir.resolve(request.getUsername()).resolve(request.getRepo()).normalize();
+    List<Path> files = dir.startsWith(modelsDir) ? ModelCatalog.list(dir) : List.of();
+    if (request.getFile() != null) {
+      files = files.stream().filter(p -> p.getFileName().toString().equals(request.getFile())).collect(Collectors.toList());
+    }
+    if (files.size() == 1) {
+      return files.get(0);
+    }
+    if (files.size() > 1) {
+      throw LlmErrors.invalidField("file", "Several GGUF files in " + dir + "; name one with 'file': "
+        + files.stream().map(p -> p.getFileName().toString()).collect(Collectors.joining(", ")));
+    }
+    throw LlmErrors.unsupported("Downloading from HuggingFace is not available yet; pass {\"path\": \"/path/to/model.gguf\"}");
+  }
+
+  /**
+   * Lifecycle step of serve: frees the current model (its running generations fail with a retryable 503) and
+   * loads {@code file}. If that load fails the previous target stays the one a later request loads.
+   */
+  private Future<LoadedModel> replace(ModelFile file) {
+    ModelFile previous;
+    synchronized (this) {
+      if (model != null && model.file.path().equals(file.path())) {
+        return Future.succeededFuture(model);
+      }
+      previous = target;
+      target = file;
+    }
+    return closeCurrent(LlmErrors.unavailable("The model of LLM '" + name + "' was replaced by '" + file.id()
+      + "' while this request ran; retry"))
+      .compose(v -> loadTarget())
+      .onFailure(e -> {
+        synchronized (this) {
+          target = previous;
+        }
+      });
+  }
+
+  @Override
+  public Future<ModelList> models() {
+    LoadedModel loaded;
+    synchronized (this) {
+      loaded = model;
+    }
+    return admin.executeBlocking(() -> {
+      List<ModelInfo> infos = new ArrayList<>();
+      for (Path p : known()) {
+        boolean isLoaded = loaded != null && loaded.file.path().equals(p);
+        infos.add(isLoaded ? loaded.info() : ModelCatalog.info(p, false));
+      }
+      return ModelList.of(infos);
+    }, false);
+  }
+
+  /**
+   * The model files this provider knows: those in the models directory, plus the loaded, target and configured
+   * files wherever they are. Blocking.
+   */
+  private List<Path> known() throws Exception {
+    List<Path> files = new ArrayList<>(ModelCatalog.list(modelsDir));
+    List<ModelFile> extra = new ArrayList<>();
+    synchronized (this) {
+      if (model != null) {
+        extra.add(model.file);
+      }
+      extra.add(target);
+      extra.add(defaultFile);
+    }
+    for (ModelFile f : extra) {
+      if (f != null && !files.contains(f.path()) && Files.isRegularFile(f.path())) {
+        files.add(f.path());
+      }
+    }
+    return files;
+  }
+
+  @Override
+  public Future<Void> unload(String modelId) {
+    synchronized (this) {
+      boolean loadedOne = model != null && model.file.matches(modelId, modelsDir);
+      boolean loadingOne = model == null && pendingLoad != null && target.matches(modelId, modelsDir);
+      if (loadedOne || loadingOne) {
+        return lifecycle.submit(() -> closeCurrent(unloadedWhileRunning(modelId)));
+      }
+    }
+    // Not loaded: fine when the model exists, 404 otherwise.
+    return admin.executeBlocking(() -> find(modelId), false).mapEmpty();
+  }
+
+  @Override
+  public Future<Void> delete(String modelId) {
+    return admin.executeBlocking(() -> find(modelId), false).compose(file -> {
+      if (!file.path().startsWith(modelsDir)) {
+        return Future.failedFuture(LlmErrors.invalidField("model", "Model '" + modelId + "' is at " + file.path()
+          + ", outside the models directory " + modelsDir + "; only files in the models directory are deleted"));
+      }
+      return lifecycle.submit(() -> {
+        boolean loaded;
+        synchronized (this) {
+          loaded = model != null && model.file.path().equals(file.path());
+        }
+        Future<Void> unloaded = loaded ? closeCurrent(unloadedWhileRunning(modelId)) : Future.succeededFuture();
+        return unloaded.compose(v -> admin.executeBlocking(() -> {
+          Files.deleteIfExists(file.path());
+          LOG.info(() -> "LLM '" + name + "': deleted " + file.path());
+          synchronized (this) {
+            if (target.path().equals(file.path())) {
+              target = defaultFile; // the bundled model is extracted again when it loads
+            }
+          }
+          return null;
+        }, false));
+      });
+    });
+  }
+
+  private ServiceException unloadedWhileRunning(String modelId) {
+    return LlmErrors.unavailable("The model '" + modelId + "' was unloaded while this request ran; retry");
+  }
+
+  /** The model file {@code ref} names (id, path, or path in the models directory), else a 404. Blocking. */
+  private ModelFile find(String ref) throws Exception {
+    LoadedModel loaded;
+    synchronized (this) {
+      loaded = model;
+    }
+    if (loaded != null && loaded.file.matches(ref, modelsDir)) {
+      return loaded.file;
+    }
+    List<Path> files = known();
+    ModelFile file = ModelCatalog.find(files, ref, modelsDir);
+    if (file == null) {
+      throw LlmErrors.modelNotFound(ref, files.stream().map(ModelCatalog::idOf).collect(Collectors.toList()));
+    }
+    return file;
+  }
+}

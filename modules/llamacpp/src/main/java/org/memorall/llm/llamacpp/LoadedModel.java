@@ -1,0 +1,192 @@
+package org.memorall.llm.llamacpp;
+
+import de.kherud.llama.LlamaModel;
+import de.kherud.llama.ModelParameters;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.serviceproxy.ServiceException;
+import org.memorall.llm.api.LlmErrors;
+import org.memorall.llm.api.ModelInfo;
+import org.memorall.llm.llamacpp.ModelCatalog.ModelFile;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.logging.Logger;
+
+/**
+ * One model loaded into llama.cpp, and the generations using it. It is closed only once every generation has
+ * left it: closing the native model under a running generation would crash the JVM.
+ */
+final class LoadedModel {
+
+  private static final Logger LOG = Logger.getLogger("org.memorall.llm.llamacpp");
+
+  final ModelFile file;
+  final GgufHeader header;
+  final LlamaModel llama;
+  final int contextSize;
+  final int slotContext;
+  /** Prompts go through llama.cpp's chat template (else the plain template). */
+  final boolean templated;
+  final long loadMillis;
+  private final String llmName;
+
+  private final Set<Generation> active = new HashSet<>();
+  private final Promise<Void> drained = Promise.promise();
+  private boolean closing;
+
+  private LoadedModel(ModelFile file, GgufHeader header, LlamaModel llama, int contextSize, int parallel,
+                      boolean templated, long loadMillis, String llmName) {
+    this.file = file;
+    this.header = header;
+    this.llama = llama;
+    this.contextSize = contextSize;
+    this.slotContext = contextSize / parallel;
+    this.templated = templated;
+    this.loadMillis = loadMillis;
+    this.llmName = llmName;
+  }
+
+  /** Loads {@code file} with {@code config}. Blocking; fails with a ServiceException saying what is wrong. */
+  static LoadedModel load(ModelFile file, LlamaCppConfig config, Path modelsDir, String llmName) {
+    Path path = file.path();
+    GgufHeader header;
+    try {
+      if (file.bundled()) {
+        BundledModel.extract(modelsDir);
+      }
+      if (!Files.isRegularFile(path)) {
+        throw LlmErrors.invalidField("model", "Model file not found: " + path);
+      }
+      header = ModelCatalog.header(path);
+    } catch (IOException e) {
+      throw LlmErrors.invalidField("model", "Cannot use model file " + path + ": " + e.getMessage());
+    }
+    String template = null;
+    boolean jinja = false;
+    boolean templated;
+    if (config.plainTemplate()) {
+      templated = false;
+    } else if (config.llamaTemplate()) {
+      templated = true;
+      template = config.chatTemplate;
+      jinja = LlamaCppConfig.isJinja(template);
+    } else {
+      templated = header.hasChatTemplate();
+      jinja = templated; // the model's own template is Jinja; llama.cpp's built-in list knows only common ones
+    }
+    if (template != null) {
+      // Only a configured template: llama.cpp catches the failure of a model's own one and uses chatml (measured).
+      probe(path, template, jinja);
+    }
+    int contextSize = config.contextSize != null ? config.contextSize : defaultContext(header, config.parallel);
+    ModelParameters params = new ModelParameters().setModel(path.toString()).setThreads(config.threads)
+      .setParallel(config.parallel).setCtxSize(contextSize);
+    if (template != null) {
+      params.setChatTemplate(template);
+    }
+    if (jinja) {
+      params.enableJinja();
+    }
+    if (config.seed != null) {
+      params.setSeed(config.seed);
+    }
+    if (!config.nativeLog) {
+      params.disableLog(); // llama.cpp writes ~150 lines to stderr per load; the log callback is never called
+    }
+    long t0 = System.nanoTime();
+    LlamaModel llama;
+    try {
+      llama = new LlamaModel(params);
+    } catch (RuntimeException e) {
+      throw LlmErrors.internal("llama.cpp could not load model " + path + ": " + e.getMessage());
+    }
+    long ms = (System.nanoTime() - t0) / 1_000_000;
+    LoadedModel m = new LoadedModel(file, header, llama, contextSize, config.parallel, templated, ms, llmName);
+    LOG.info(() -> String.format("LLM '%s': loaded %s (%s, %.1f MB) in %d ms: threads=%d parallel=%d contextSize=%d"
+        + " (%d per slot) template=%s", llmName, file.id(), path, sizeMb(path), ms, config.threads, config.parallel,
+      contextSize, m.slotContext, templated ? (config.llamaTemplate() ? "configured" : "model's own") : "plain"));
+    return m;
+  }
+
+  private static void probe(Path path, String template, boolean jinja) {
+    String problem;
+    try {
+      problem = TemplateProbe.check(path, template, jinja);
+    } catch (IOException e) {
+      throw LlmErrors.internal("Could not check the chat template: " + e.getMessage());
+    }
+    if (problem != null) {
+      throw LlmErrors.invalidField("chatTemplate", "llama.cpp cannot use this chat template: " + problem);
+    }
+  }
+
+  /** 2048 tokens per slot, or less when the model was trained on a shorter context. */
+  static int defaultContext(GgufHeader header, int parallel) {
+    Long trained = header.contextLength();
+    int perSlot = trained == null || trained <= 0 ? LlamaCppConfig.DEFAULT_SLOT_CONTEXT
+      : (int) Math.min(LlamaCppConfig.DEFAULT_SLOT_CONTEXT, trained);
+    return perSlot * parallel;
+  }
+
+  /** The tokens llama.cpp will see for {@code prompt}, counting the BOS token it adds. Blocking. */
+  int promptTokens(String prompt) {
+    int[] tokens = llama.encode(prompt);
+    Long bos = header.bosTokenId();
+    boolean hasBos = tokens.length > 0 && bos != null && tokens[0] == bos;
+    return tokens.length + (header.addsBos() && !hasBos ? 1 : 0);
+  }
+
+  /** Adds a generation; false when the model is closing (the caller then waits for the next model). */
+  synchronized boolean register(Generation g) {
+    if (closing) {
+      return false;
+    }
+    active.add(g);
+    return true;
+  }
+
+  synchronized void unregister(Generation g) {
+    if (active.remove(g) && closing && active.isEmpty()) {
+      drained.tryComplete();
+    }
+  }
+
+  /** Stops accepting generations and aborts the running ones with {@code reason}; resolves once they all left. */
+  Future<Void> drain(ServiceException reason) {
+    List<Generation> running;
+    synchronized (this) {
+      closing = true;
+      running = new ArrayList<>(active);
+      if (active.isEmpty()) {
+        drained.tryComplete();
+      }
+    }
+    running.forEach(g -> g.abort(reason));
+    return drained.future();
+  }
+
+  /** Frees the native model. Blocking; only after {@link #drain}. */
+  void close() {
+    long t0 = System.nanoTime();
+    llama.close();
+    LOG.info(() -> "LLM '" + llmName + "': unloaded " + file.id() + " (" + file.path() + ") in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+  }
+
+  ModelInfo info() {
+    return ModelCatalog.info(file.path(), true).put("context_size", contextSize).put("slot_context", slotContext);
+  }
+
+  private static double sizeMb(Path path) {
+    try {
+      return Files.size(path) / 1e6;
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+}

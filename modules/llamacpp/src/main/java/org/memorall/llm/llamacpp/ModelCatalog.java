@@ -1,0 +1,113 @@
+package org.memorall.llm.llamacpp;
+
+import org.memorall.llm.api.ModelInfo;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/** The GGUF files a provider knows: their ids, and their descriptions from the file header. Blocking. */
+final class ModelCatalog {
+
+  private static final int MAX_DEPTH = 6;
+  /** Headers by path, valid while size and mtime stay the same: a big model's header is megabytes of vocabulary. */
+  private static final Map<Path, Cached> HEADERS = new ConcurrentHashMap<>();
+
+  private ModelCatalog() {
+  }
+
+  /** A model file: its id (the file name without .gguf) and path. */
+  record ModelFile(String id, Path path, boolean bundled) {
+    static ModelFile of(Path path, Path modelsDir) {
+      Path abs = path.toAbsolutePath().normalize();
+      return new ModelFile(idOf(abs), abs, abs.equals(BundledModel.path(modelsDir).toAbsolutePath().normalize()));
+    }
+
+    /** True when {@code ref} names this file: its id, its path, or its path relative to the models directory. */
+    boolean matches(String ref, Path modelsDir) {
+      if (ref == null) {
+        return false;
+      }
+      if (ref.equals(id) || ref.equals(path.toString())) {
+        return true;
+      }
+      Path dir = modelsDir.toAbsolutePath().normalize();
+      return path.startsWith(dir) && ref.equals(dir.relativize(path).toString());
+    }
+  }
+
+  static String idOf(Path path) {
+    String name = path.getFileName().toString();
+    return name.toLowerCase(Locale.ROOT).endsWith(".gguf") ? name.substring(0, name.length() - 5) : name;
+  }
+
+  /** Every *.gguf file under {@code modelsDir}, sorted by path; none when the directory does not exist. */
+  static List<Path> list(Path modelsDir) throws IOException {
+    if (!Files.isDirectory(modelsDir)) {
+      return List.of();
+    }
+    try (Stream<Path> files = Files.find(modelsDir, MAX_DEPTH, ModelCatalog::isModelFile)) {
+      return files.map(p -> p.toAbsolutePath().normalize()).sorted().collect(Collectors.toList());
+    }
+  }
+
+  private static boolean isModelFile(Path p, BasicFileAttributes attrs) {
+    String name = p.getFileName().toString();
+    return attrs.isRegularFile() && !name.startsWith(".") && name.toLowerCase(Locale.ROOT).endsWith(".gguf");
+  }
+
+  /** The file named by {@code ref} among {@code files}, or null. */
+  static ModelFile find(List<Path> files, String ref, Path modelsDir) {
+    for (Path p : files) {
+      ModelFile f = ModelFile.of(p, modelsDir);
+      if (f.matches(ref, modelsDir)) {
+        return f;
+      }
+    }
+    return null;
+  }
+
+  /** The OpenAI-style description of a model file, with what its header says. */
+  static ModelInfo info(Path path, boolean loaded) {
+    ModelInfo info = ModelInfo.of(idOf(path), "local").put("loaded", loaded).put("path", path.toString());
+    try {
+      info.put("size_bytes", Files.size(path));
+      GgufHeader h = header(path);
+      putIfSet(info, "architecture", h.architecture());
+      putIfSet(info, "context_length", h.contextLength());
+      putIfSet(info, "quantization", h.quantization());
+      info.put("chat_template", h.hasChatTemplate());
+    } catch (IOException e) {
+      info.put("error", e.getMessage());
+    }
+    return info;
+  }
+
+  static GgufHeader header(Path path) throws IOException {
+    long size = Files.size(path);
+    long mtime = Files.getLastModifiedTime(path).toMillis();
+    Cached c = HEADERS.get(path);
+    if (c != null && c.size == size && c.mtime == mtime) {
+      return c.header;
+    }
+    GgufHeader h = GgufHeader.read(path);
+    HEADERS.put(path, new Cached(size, mtime, h));
+    return h;
+  }
+
+  private static void putIfSet(ModelInfo info, String key, Object value) {
+    if (value != null) {
+      info.put(key, value);
+    }
+  }
+
+  private record Cached(long size, long mtime, GgufHeader header) {
+  }
+}

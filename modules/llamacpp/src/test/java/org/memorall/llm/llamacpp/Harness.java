@@ -1,0 +1,118 @@
+package org.memorall.llm.llamacpp;
+
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.serviceproxy.ServiceException;
+import org.memorall.llm.api.ChatCompletionRequest;
+import org.memorall.llm.api.ChatCompletionResponse;
+import org.memorall.llm.api.LlmProvider;
+import org.memorall.llm.api.ProviderContext;
+
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A provider created through the factory and driven the way its verticle does: calls on one event-loop context. */
+final class Harness {
+
+  static final long TIMEOUT_S = 30;
+
+  final Vertx vertx;
+  final Context context;
+  final Path modelsDir;
+  final LlmProvider provider;
+  private final JsonObject config;
+
+  Harness(Vertx vertx, Path modelsDir, JsonObject config) {
+    this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
+    this.modelsDir = modelsDir;
+    this.config = config;
+    this.provider = new LlamaCppProviderFactory().create("llamacpp", config);
+  }
+
+  ProviderContext providerContext() {
+    return new ProviderContext() {
+      public Vertx vertx() {
+        return vertx;
+      }
+
+      public String name() {
+        return "test";
+      }
+
+      public JsonObject config() {
+        return config;
+      }
+
+      public Path modelsDir() {
+        return modelsDir;
+      }
+    };
+  }
+
+  Future<Void> start() {
+    return call(() -> provider.start(providerContext()));
+  }
+
+  /** Runs {@code op} on the provider's context. */
+  <T> Future<T> call(Supplier<Future<T>> op) {
+    Promise<T> p = Promise.promise();
+    context.runOnContext(v -> op.get().onComplete(p));
+    return p.future();
+  }
+
+  TestSink chat(ChatCompletionRequest request) {
+    return chat(request, new TestSink());
+  }
+
+  TestSink chat(ChatCompletionRequest request, TestSink sink) {
+    context.runOnContext(v -> provider.chatCompletions(request.validate(), sink));
+    return sink;
+  }
+
+  ChatCompletionResponse complete(ChatCompletionRequest request) throws Exception {
+    return await(chat(request).done());
+  }
+
+  JsonObject status() throws Exception {
+    return await(call(() -> Future.succeededFuture(provider.status())));
+  }
+
+  static ChatCompletionRequest story(int maxTokens) {
+    return new ChatCompletionRequest().withMessage("user", "Once upon a time").setTemperature(0.0).setMaxTokens(maxTokens);
+  }
+
+  static <T> T await(Future<T> f) throws Exception {
+    return f.await(TIMEOUT_S, TimeUnit.SECONDS);
+  }
+
+  /** The failure of {@code f} as a ServiceException (asserting that it failed). */
+  static ServiceException failure(Future<?> f) throws Exception {
+    AsyncResult<?> ar = f.<AsyncResult<?>>transform(Future::succeededFuture).await(TIMEOUT_S, TimeUnit.SECONDS);
+    assertTrue(ar.failed(), "expected a failure, got " + (ar.succeeded() ? ar.result() : null));
+    return assertInstanceOf(ServiceException.class, ar.cause(), String.valueOf(ar.cause()));
+  }
+
+  /** Polls {@code condition} until it holds or the timeout passes. */
+  static void eventually(String what, Check condition) throws Exception {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_S);
+    while (!condition.holds()) {
+      if (System.nanoTime() > end) {
+        throw new AssertionError("timed out waiting until " + what);
+      }
+      Thread.sleep(5);
+    }
+  }
+
+  interface Check {
+    boolean holds() throws Exception;
+  }
+}

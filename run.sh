@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Builds (if needed) and runs the llm-runtime jar. All arguments go to the jar.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+JAR=target/llm-runtime.jar
+
+if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then
+  cat <<USAGE
+Usage: ./run.sh [ARGS...]
+
+Builds $JAR with ./mvnw when it is missing or older than pom.xml, src/ or
+modules/, then runs: java \$JAVA_OPTS -jar $JAR ARGS...
+All arguments are passed to the jar unchanged.
+
+Environment:
+  JAVA_OPTS   extra JVM options, e.g. JAVA_OPTS="-Xmx2g -Djava.util.logging.config.file=conf/logging.properties"
+USAGE
+  exit 0
+fi
+
+needs_build() {
+  [[ -f "$JAR" ]] || return 0
+  local paths=() p
+  for p in pom.xml src modules; do [[ -e "$p" ]] && paths+=("$p"); done
+  [[ ${#paths[@]} -gt 0 ]] || return 1
+  [[ -n "$(find "${paths[@]}" -newer "$JAR" -print -quit 2>/dev/null)" ]]
+}
+
+if needs_build; then
+  echo "Building llm-runtime (first run takes a minute)..." >&2
+  ./mvnw -q -B -DskipTests package
+  [[ -f "$JAR" ]] || { echo "run.sh: build finished but $JAR was not produced" >&2; exit 1; }
+  touch "$JAR"  # an up-to-date jar may not be rewritten; avoid rebuilding every run
+fi
+
+exec java ${JAVA_OPTS:-} -jar "$JAR" "$@"

@@ -1,0 +1,88 @@
+package org.memorall.llm.api;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
+
+import java.util.function.Function;
+
+/**
+ * The registry as seen from any verticle: the {@link LlmService} proxy plus streams. Works the same on one node
+ * and across a cluster.
+ *
+ * <pre>{@code
+ * LlmClient llm = LlmClient.create(vertx);
+ * llm.streamChatCompletions("default", new ChatCompletionRequest().withMessage("user", "Tell me a story"))
+ *   .handler(chunk -> System.out.print(chunk.getContent() == null ? "" : chunk.getContent()))
+ *   .exceptionHandler(err -> System.err.println(err.getMessage()))
+ *   .endHandler(v -> System.out.println());
+ * }</pre>
+ */
+public final class LlmClient {
+
+  /** Stream actions understood by the registry and the provider verticles. */
+  public static final String ACTION_CHAT = "chat";
+  public static final String ACTION_SERVE = "serve";
+  /** Message header naming the LLM; absent means the default LLM (or the request's model). */
+  public static final String HEADER_LLM = "llm";
+
+  private final Vertx vertx;
+  private final LlmService service;
+
+  private LlmClient(Vertx vertx) {
+    this.vertx = vertx;
+    this.service = LlmService.createProxy(vertx);
+  }
+
+  public static LlmClient create(Vertx vertx) {
+    return new LlmClient(vertx);
+  }
+
+  public LlmService service() {
+    return service;
+  }
+
+  /**
+   * Streams a chat completion from LLM {@code name} (null: the request's model, else the default LLM). Chunks
+   * arrive in order, then the end handler, or the exception handler with a
+   * {@link io.vertx.serviceproxy.ServiceException}. {@link LlmStream#cancel()} stops the generation.
+   */
+  public LlmStream<ChatCompletionChunk> streamChatCompletions(String name, ChatCompletionRequest request) {
+    JsonObject body = request.toJson().copy().put("stream", true);
+    return open(ACTION_CHAT, name, body, ChatCompletionChunk::new);
+  }
+
+  /**
+   * A chat completion that can be cancelled: the stream carries exactly one item, the response.
+   * Use {@link #chatCompletions} when cancelling is not needed.
+   */
+  public LlmStream<ChatCompletionResponse> completion(String name, ChatCompletionRequest request) {
+    JsonObject body = request.toJson().copy().put("stream", false);
+    return open(ACTION_CHAT, name, body, ChatCompletionResponse::new);
+  }
+
+  /** A non-streamed chat completion from LLM {@code name} (null: the request's model, else the default). */
+  public Future<ChatCompletionResponse> chatCompletions(String name, ChatCompletionRequest request) {
+    Promise<ChatCompletionResponse> promise = Promise.promise();
+    completion(name, request)
+      .handler(promise::tryComplete)
+      .exceptionHandler(promise::tryFail)
+      .endHandler(v -> promise.tryFail(LlmErrors.internal("The LLM ended without a response")));
+    return promise.future();
+  }
+
+  /** Loads a model into LLM {@code name}: progress events, the last one with phase {@code ready} and the model. */
+  public LlmStream<ServeProgress> serve(String name, ServeRequest request) {
+    return open(ACTION_SERVE, name, request.toJson(), ServeProgress::new);
+  }
+
+  private <T> LlmStream<T> open(String action, String name, JsonObject body, Function<JsonObject, T> mapper) {
+    DeliveryOptions options = new DeliveryOptions();
+    if (name != null) {
+      options.addHeader(HEADER_LLM, name);
+    }
+    return LlmStream.open(vertx, Addresses.REGISTRY_STREAM, action, body, options, mapper);
+  }
+}

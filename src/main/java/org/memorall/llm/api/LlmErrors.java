@@ -1,0 +1,134 @@
+package org.memorall.llm.api;
+
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonObject;
+import io.vertx.serviceproxy.ServiceException;
+
+import java.util.Collection;
+
+/**
+ * Errors cross the event bus as {@link ServiceException}: the failure code is the HTTP status, the debug info
+ * carries the rest of the OpenAI error object ({@code type}, {@code param}, {@code code}). The gateway maps
+ * them to HTTP in one place.
+ */
+public final class LlmErrors {
+
+  private LlmErrors() {
+  }
+
+  public static ServiceException of(int status, String type, String param, String code, String message) {
+    JsonObject info = new JsonObject().put("type", type);
+    if (param != null) {
+      info.put("param", param);
+    }
+    if (code != null) {
+      info.put("code", code);
+    }
+    return new ServiceException(status, message, info);
+  }
+
+  public static ServiceException invalidField(String param, String message) {
+    return of(400, "invalid_request_error", param, "invalid_value", message);
+  }
+
+  public static ServiceException badRequest(String message) {
+    return of(400, "invalid_request_error", null, null, message);
+  }
+
+  public static ServiceException notFound(String name, Collection<String> available) {
+    String list = available.isEmpty() ? "none" : String.join(", ", available);
+    return of(404, "invalid_request_error", "model", "model_not_found",
+      "LLM '" + name + "' not found. Available: " + list);
+  }
+
+  public static ServiceException modelNotFound(String modelId, Collection<String> available) {
+    String list = available.isEmpty() ? "none" : String.join(", ", available);
+    return of(404, "invalid_request_error", "model", "model_not_found",
+      "Model '" + modelId + "' not found. Available: " + list);
+  }
+
+  public static ServiceException conflict(String message) {
+    return of(409, "invalid_request_error", "name", "already_exists", message);
+  }
+
+  public static ServiceException overloaded(String message) {
+    return of(429, "rate_limit_error", null, "queue_full", message);
+  }
+
+  public static ServiceException unavailable(String message) {
+    return of(503, "server_error", null, "llm_unavailable", message);
+  }
+
+  public static ServiceException timeout(String message) {
+    return of(504, "server_error", null, "timeout", message);
+  }
+
+  public static ServiceException unsupported(String message) {
+    return of(400, "invalid_request_error", null, "unsupported", message);
+  }
+
+  public static ServiceException internal(String message) {
+    return of(500, "server_error", null, null, message);
+  }
+
+  /** Any failure as a ServiceException: event-bus timeouts and missing handlers get their own status. */
+  public static ServiceException from(Throwable t) {
+    if (t instanceof ServiceException) {
+      return (ServiceException) t;
+    }
+    if (t instanceof ReplyException) {
+      ReplyException r = (ReplyException) t;
+      if (r.failureType() == ReplyFailure.TIMEOUT) {
+        return timeout("The LLM did not answer in time");
+      }
+      if (r.failureType() == ReplyFailure.NO_HANDLERS) {
+        return unavailable("The LLM is not available (no provider is listening)");
+      }
+      String message = r.getMessage();
+      if (message != null && message.startsWith("{")) {
+        // A provider's failure reply: the error object encoded by toJson.
+        return fromJson(new JsonObject(message));
+      }
+      return of(r.failureCode() >= 400 && r.failureCode() < 600 ? r.failureCode() : 500,
+        "server_error", null, null, message);
+    }
+    if (t instanceof IllegalArgumentException) {
+      return badRequest(t.getMessage());
+    }
+    return internal(t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage());
+  }
+
+  /** The failure as it travels inside a stream's terminal message. */
+  public static JsonObject toJson(Throwable t) {
+    ServiceException e = from(t);
+    JsonObject info = e.getDebugInfo() == null ? new JsonObject() : e.getDebugInfo();
+    return new JsonObject()
+      .put("status", e.failureCode())
+      .put("message", e.getMessage())
+      .put("type", info.getString("type", "server_error"))
+      .put("param", info.getValue("param"))
+      .put("code", info.getValue("code"));
+  }
+
+  /** Answers {@code message} with the failure, keeping its status, type, param and code. */
+  public static void fail(io.vertx.core.eventbus.Message<?> message, Throwable t) {
+    JsonObject error = toJson(t);
+    message.fail(error.getInteger("status"), error.encode());
+  }
+
+  public static ServiceException fromJson(JsonObject error) {
+    return of(error.getInteger("status", 500), error.getString("type", "server_error"), error.getString("param"),
+      error.getString("code"), error.getString("message", "Unknown error"));
+  }
+
+  /** The OpenAI error body {@code {"error":{"message","type","param","code"}}}. */
+  public static JsonObject openAiBody(ServiceException e) {
+    JsonObject info = e.getDebugInfo() == null ? new JsonObject() : e.getDebugInfo();
+    return new JsonObject().put("error", new JsonObject()
+      .put("message", e.getMessage())
+      .put("type", info.getString("type", e.failureCode() >= 500 ? "server_error" : "invalid_request_error"))
+      .put("param", info.getValue("param"))
+      .put("code", info.getValue("code")));
+  }
+}

@@ -1,0 +1,53 @@
+package org.memorall.llm.gateway;
+
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import org.memorall.llm.api.ChatCompletionChunk;
+import org.memorall.llm.api.ChatCompletionRequest;
+import org.memorall.llm.api.ChatCompletionResponse;
+import org.memorall.llm.api.LlmClient;
+import org.memorall.llm.api.LlmErrors;
+import org.memorall.llm.api.LlmStream;
+
+/**
+ * {@code POST /v1/chat/completions} (the LLM named by {@code model}, else the default) and
+ * {@code POST /llms/{name}/v1/chat/completions} (the LLM named by the path; {@code model} goes to its provider).
+ */
+final class ChatRoutes {
+
+  private final LlmClient client;
+
+  ChatRoutes(LlmClient client) {
+    this.client = client;
+  }
+
+  void mount(Router router) {
+    router.post("/v1/chat/completions").handler(ctx -> complete(ctx, null));
+    router.post("/llms/:name/v1/chat/completions").handler(ctx -> complete(ctx, ctx.pathParam("name")));
+  }
+
+  /** {@code name} null lets the registry pick the LLM from the request's model, else the default LLM. */
+  private void complete(RoutingContext ctx, String name) {
+    ChatCompletionRequest request = new ChatCompletionRequest(RequestBodies.object(ctx)).validate();
+    if (request.isStream()) {
+      LlmStream<ChatCompletionChunk> stream = client.streamChatCompletions(name, request);
+      SseRelay.relay(ctx, stream, chunk -> chunk.toJson().toBuffer());
+    } else {
+      respond(ctx, client.completion(name, request));
+    }
+  }
+
+  private static void respond(RoutingContext ctx, LlmStream<ChatCompletionResponse> stream) {
+    HttpServerResponse response = ctx.response();
+    response.closeHandler(v -> stream.cancel());
+    stream
+      .handler(completion -> Responses.json(response, 200, completion.toJson()))
+      .exceptionHandler(ctx::fail)
+      .endHandler(v -> {
+        if (!response.ended()) {
+          ctx.fail(LlmErrors.internal("The LLM ended without a response"));
+        }
+      });
+  }
+}

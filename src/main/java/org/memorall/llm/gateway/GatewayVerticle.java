@@ -1,0 +1,58 @@
+package org.memorall.llm.gateway;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.serviceproxy.ServiceProxyBuilder;
+import org.memorall.llm.api.Addresses;
+import org.memorall.llm.api.LlmClient;
+import org.memorall.llm.api.LlmService;
+import org.memorall.llm.node.NodeConfig;
+
+/**
+ * The OpenAI-compatible HTTP gateway: an HTTP server and its routes, nothing else. It keeps no LLM state; every
+ * request becomes a registry call, through {@link LlmClient} streams (chat, serve) or the {@link LlmService}
+ * proxy (management).
+ */
+public final class GatewayVerticle extends VerticleBase {
+
+  /** Beyond the registry's own request timeout, so that its answer (e.g. a clear 504) arrives first. */
+  private static final long PROXY_TIMEOUT_MARGIN_MS = 5000;
+
+  private final NodeConfig config;
+  private HttpServer server;
+
+  public GatewayVerticle(NodeConfig config) {
+    this.config = config;
+  }
+
+  @Override
+  public Future<?> start() {
+    LlmClient client = LlmClient.create(vertx);
+    // Creating an LLM loads its model, which can take longer than the event bus's default 30 s.
+    LlmService service = new ServiceProxyBuilder(vertx).setAddress(Addresses.REGISTRY)
+      .setOptions(new DeliveryOptions().setSendTimeout(config.registry().requestTimeoutMs() + PROXY_TIMEOUT_MARGIN_MS))
+      .build(LlmService.class);
+    ErrorHandler errors = new ErrorHandler(config.maxBodyBytes());
+
+    Router router = Router.router(vertx);
+    router.route().handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()));
+    new ChatRoutes(client).mount(router);
+    new ModelRoutes(service, client).mount(router);
+    new ManagementRoutes(service).mount(router);
+    router.route().failureHandler(errors);
+    router.errorHandler(404, errors);
+    router.errorHandler(405, errors);
+
+    return vertx.createHttpServer().requestHandler(router)
+      .listen(config.httpPort(), config.httpHost())
+      .onSuccess(s -> server = s);
+  }
+
+  public int actualPort() {
+    return server.actualPort();
+  }
+}

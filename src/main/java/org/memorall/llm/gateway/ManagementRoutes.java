@@ -1,0 +1,77 @@
+package org.memorall.llm.gateway;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import org.memorall.llm.api.LlmErrors;
+import org.memorall.llm.api.LlmService;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** The named LLMs: {@code GET/POST /llms}, {@code GET/DELETE /llms/{name}}. Configs come back redacted by the registry. */
+final class ManagementRoutes {
+
+  private final LlmService service;
+
+  ManagementRoutes(LlmService service) {
+    this.service = service;
+  }
+
+  void mount(Router router) {
+    router.get("/llms").handler(this::list);
+    router.post("/llms").handler(this::create);
+    router.get("/llms/:name").handler(this::get);
+    router.delete("/llms/:name").handler(this::remove);
+  }
+
+  private void list(RoutingContext ctx) {
+    service.getAllInfo()
+      .onSuccess(all -> {
+        List<JsonObject> data = new ArrayList<>();
+        all.values().forEach(info -> data.add(info.toJson()));
+        Responses.json(ctx.response(), 200, Responses.list(data));
+      })
+      .onFailure(ctx::fail);
+  }
+
+  private void create(RoutingContext ctx) {
+    JsonObject body = RequestBodies.object(ctx);
+    String name = requiredString(body, "name");
+    String type = requiredString(body, "type");
+    Object config = body.getValue("config");
+    if (config != null && !(config instanceof JsonObject)) {
+      throw LlmErrors.invalidField("config", "'config' must be an object");
+    }
+    service.create(name, type, (JsonObject) config)
+      .onSuccess(info -> Responses.json(ctx.response(), 201, info.toJson()))
+      .onFailure(ctx::fail);
+  }
+
+  private void get(RoutingContext ctx) {
+    service.getRequired(ctx.pathParam("name"))
+      .onSuccess(info -> Responses.json(ctx.response(), 200, info.toJson()))
+      .onFailure(ctx::fail);
+  }
+
+  private void remove(RoutingContext ctx) {
+    String name = ctx.pathParam("name");
+    service.remove(name)
+      .compose(removed -> removed ? Future.<Void>succeededFuture()
+        : service.getNames().compose(names -> Future.<Void>failedFuture(LlmErrors.notFound(name, names))))
+      .onSuccess(v -> Responses.json(ctx.response(), 200, new JsonObject().put("deleted", true).put("name", name)))
+      .onFailure(ctx::fail);
+  }
+
+  private static String requiredString(JsonObject body, String field) {
+    Object value = body.getValue(field);
+    if (value == null) {
+      throw LlmErrors.invalidField(field, "'" + field + "' is required");
+    }
+    if (!(value instanceof String)) {
+      throw LlmErrors.invalidField(field, "'" + field + "' must be a string");
+    }
+    return (String) value;
+  }
+}

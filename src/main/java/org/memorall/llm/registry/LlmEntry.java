@@ -1,0 +1,121 @@
+package org.memorall.llm.registry;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.memorall.llm.api.LlmErrors;
+
+import java.util.ArrayDeque;
+
+/**
+ * One named LLM in the registry and its queue of chat completions: FIFO, at most {@code slots} in flight,
+ * at most {@code maxQueue} waiting for at most {@code queueTimeoutMs}. Used on the registry's context only.
+ */
+final class LlmEntry {
+
+  final String name;
+  final String type;
+  final JsonObject config;
+  final Future<String> deployment;
+  private final Vertx vertx;
+  private final int maxQueue;
+  private final long queueTimeoutMs;
+  private final ArrayDeque<Waiter> queue = new ArrayDeque<>();
+  private int slots = 1;
+  private int inFlight;
+  private boolean removed;
+
+  LlmEntry(Vertx vertx, String name, String type, JsonObject config, Future<String> deployment, int maxQueue,
+           long queueTimeoutMs) {
+    this.vertx = vertx;
+    this.name = name;
+    this.type = type;
+    this.config = config;
+    this.deployment = deployment;
+    this.maxQueue = maxQueue;
+    this.queueTimeoutMs = queueTimeoutMs;
+  }
+
+  void slots(int slots) {
+    this.slots = Math.max(1, slots);
+  }
+
+  int slots() {
+    return slots;
+  }
+
+  int inFlight() {
+    return inFlight;
+  }
+
+  int queued() {
+    return queue.size();
+  }
+
+  /** A slot: now when one is free, else after the requests queued before this one. */
+  Waiter acquire() {
+    Waiter waiter = new Waiter();
+    if (removed) {
+      waiter.promise.fail(LlmErrors.unavailable("LLM '" + name + "' was removed"));
+    } else if (inFlight < slots && queue.isEmpty()) {
+      inFlight++;
+      waiter.promise.complete();
+    } else if (queue.size() >= maxQueue) {
+      waiter.promise.fail(LlmErrors.overloaded("LLM '" + name + "' is busy: " + queue.size()
+        + " requests are already queued. Retry later."));
+    } else {
+      queue.add(waiter);
+      waiter.timer = vertx.setTimer(queueTimeoutMs, id -> {
+        if (queue.remove(waiter)) {
+          waiter.promise.fail(LlmErrors.of(503, "server_error", null, "queue_timeout", "LLM '" + name
+            + "' did not free a slot within " + queueTimeoutMs + " ms; the request was not run"));
+        }
+      });
+    }
+    return waiter;
+  }
+
+  /** Gives back a slot taken by a successful {@link #acquire()}, handing it to the next in line. */
+  void release() {
+    inFlight--;
+    dispatch();
+  }
+
+  /** Fails everything queued: the LLM is going away. */
+  void remove() {
+    removed = true;
+    Waiter w;
+    while ((w = queue.poll()) != null) {
+      vertx.cancelTimer(w.timer);
+      w.promise.tryFail(LlmErrors.unavailable("LLM '" + name + "' was removed"));
+    }
+  }
+
+  private void dispatch() {
+    while (inFlight < slots && !queue.isEmpty()) {
+      Waiter w = queue.poll();
+      vertx.cancelTimer(w.timer);
+      inFlight++;
+      w.promise.complete();
+    }
+  }
+
+  /** A place in the queue. */
+  final class Waiter {
+    final Promise<Void> promise = Promise.promise();
+    long timer = -1;
+
+    Future<Void> future() {
+      return promise.future();
+    }
+
+    /** Leaves the queue without running; does nothing once the slot was granted (the holder releases it). */
+    void leave() {
+      if (queue.remove(this)) {
+        vertx.cancelTimer(timer);
+        promise.tryFail(LlmErrors.of(499, "invalid_request_error", null, "cancelled", "Cancelled by the client"));
+      }
+    }
+  }
+}

@@ -1,0 +1,149 @@
+package org.memorall.llm.gateway;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.memorall.llm.TestNode;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The management API: named LLMs and their models, on the real bundled model. */
+@ExtendWith(VertxExtension.class)
+class ManagementRoutesTest {
+
+  private static final String SECRET = "sk-secret-123";
+  private static Http http;
+
+  @BeforeAll
+  static void start(Vertx vertx, VertxTestContext ctx) {
+    TestNode.start(vertx, TestNode.defaultLlms()).onComplete(ctx.succeeding(port -> {
+      http = new Http(port);
+      ctx.completeNow();
+    }));
+  }
+
+  @Test
+  void listsTheLlmsAndDescribesOne() {
+    JsonObject list = Http.json(http.get("/llms"), 200);
+    assertEquals("list", list.getString("object"));
+    JsonObject info = byField(list.getJsonArray("data"), "name", "default");
+    assertEquals("llamacpp", info.getString("type"));
+    assertEquals("ready", info.getString("status"));
+    assertEquals(2, info.getInteger("slots"));
+
+    JsonObject one = Http.json(http.get("/llms/default"), 200);
+    assertEquals("default", one.getString("name"));
+    assertEquals(0, one.getInteger("inFlight"));
+  }
+
+  @Test
+  void listsTheLlmsAsOpenAiModels() {
+    JsonObject list = Http.json(http.get("/v1/models"), 200);
+    assertEquals("list", list.getString("object"));
+    JsonObject model = byField(list.getJsonArray("data"), "id", "default");
+    assertEquals("model", model.getString("object"));
+    assertEquals("llamacpp", model.getString("owned_by"));
+    assertTrue(model.getValue("created") instanceof Number, model::encode);
+  }
+
+  @Test
+  void listsTheModelsOfOneLlm() {
+    for (String path : new String[] {"/llms/default/models", "/llms/default/v1/models"}) {
+      JsonObject list = Http.json(http.get(path), 200);
+      assertEquals("list", list.getString("object"));
+      JsonObject model = byField(list.getJsonArray("data"), "id", "stories260K");
+      assertEquals("model", model.getString("object"));
+      assertTrue(model.getBoolean("loaded"), model::encode);
+    }
+  }
+
+  @Test
+  void createsUsesAndRemovesAnLlmWithoutShowingItsSecrets() {
+    JsonObject spec = new JsonObject().put("name", "second").put("type", "wllama")
+      .put("config", new JsonObject().put("parallel", 1).put("apiKey", SECRET));
+    HttpResponse<String> created = http.post("/llms", spec);
+    assertFalse(created.body().contains(SECRET), created::body);
+    JsonObject info = Http.json(created, 201);
+    assertEquals("second", info.getString("name"));
+    assertEquals("llamacpp", info.getString("type"));
+    assertEquals(1, info.getInteger("slots"));
+
+    for (String path : new String[] {"/llms", "/llms/second"}) {
+      HttpResponse<String> response = http.get(path);
+      assertEquals(200, response.statusCode());
+      assertFalse(response.body().contains(SECRET), response::body);
+    }
+    byField(Http.json(http.get("/v1/models"), 200).getJsonArray("data"), "id", "second");
+
+    JsonObject completion = Http.json(http.post("/llms/second/v1/chat/completions", Http.chat("Once upon a time", 12)), 200);
+    assertTrue(completion.getJsonArray("choices").getJsonObject(0).getJsonObject("message").getString("content")
+      .startsWith(ChatCompletionsTest.STORY), completion::encode);
+
+    assertEquals(new JsonObject().put("deleted", true).put("name", "second"), Http.json(http.delete("/llms/second"), 200));
+    Http.error(http.get("/llms/second"), 404);
+  }
+
+  @Test
+  void servesUnloadsAndDeletesModels() throws Exception {
+    Path bundled = Path.of(byField(Http.json(http.get("/llms/default/models"), 200).getJsonArray("data"), "id", "stories260K")
+      .getString("path"));
+    Path modelsDir = bundled.getParent().getParent();
+    Path copy = Files.createDirectories(modelsDir.resolve("copies")).resolve("tiny.gguf");
+    Files.copy(bundled, copy);
+    Http.json(http.post("/llms", new JsonObject().put("name", "loader").put("type", "llamacpp")
+      .put("config", new JsonObject().put("parallel", 1))), 201);
+
+    HttpResponse<String> progress = http.post("/llms/loader/serve", new JsonObject().put("path", copy.toString()).encode(),
+      "Accept", "text/event-stream");
+    assertEquals(200, progress.statusCode(), progress::body);
+    assertEquals("text/event-stream; charset=utf-8", progress.headers().firstValue("content-type").orElse(null));
+    List<JsonObject> events = Sse.events(progress.body());
+    JsonObject ready = events.get(events.size() - 1);
+    assertEquals("ready", ready.getString("phase"), progress::body);
+    assertEquals("tiny", ready.getJsonObject("model").getString("id"));
+    assertTrue(byField(Http.json(http.get("/llms/loader/models"), 200).getJsonArray("data"), "id", "tiny").getBoolean("loaded"));
+
+    JsonObject served = Http.json(http.post("/llms/loader/serve", new JsonObject().put("path", bundled.toString())), 200);
+    assertEquals("stories260K", served.getString("id"));
+
+    // Model ids may hold '/': clients send it as %2F.
+    JsonObject unloaded = Http.json(http.post("/llms/loader/models/bundled%2Fstories260K.gguf/unload", ""), 200);
+    assertEquals(new JsonObject().put("id", "bundled/stories260K.gguf").put("object", "model").put("llm", "loader")
+      .put("unloaded", true), unloaded);
+    assertFalse(byField(Http.json(http.get("/llms/loader/v1/models"), 200).getJsonArray("data"), "id", "stories260K")
+      .getBoolean("loaded"));
+
+    JsonObject deleted = Http.json(http.delete("/llms/loader/models/copies%2Ftiny.gguf"), 200);
+    assertTrue(deleted.getBoolean("deleted"), deleted::encode);
+    assertFalse(Files.exists(copy));
+    JsonObject missing = Http.error(http.delete("/llms/loader/models/no%2Fsuch"), 404);
+    assertTrue(missing.getString("message").contains("no/such"), missing::encode);
+
+    // A serve that fails before any progress is a plain HTTP error, even to an SSE client.
+    JsonObject bad = Http.error(http.post("/llms/loader/serve", "{}", "Accept", "text/event-stream"), 400);
+    assertEquals("path", bad.getString("param"));
+
+    Http.json(http.delete("/llms/loader"), 200);
+  }
+
+  static JsonObject byField(JsonArray data, String field, String value) {
+    for (int i = 0; i < data.size(); i++) {
+      if (value.equals(data.getJsonObject(i).getString(field))) {
+        return data.getJsonObject(i);
+      }
+    }
+    throw new AssertionError("no " + field + " '" + value + "' in " + data.encode());
+  }
+}

@@ -1,0 +1,234 @@
+package org.memorall.llm.registry;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.serviceproxy.ServiceException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.memorall.llm.api.ChatCompletionChunk;
+import org.memorall.llm.api.ChatCompletionRequest;
+import org.memorall.llm.api.ChatCompletionResponse;
+import org.memorall.llm.api.LlmClient;
+import org.memorall.llm.api.LlmInfo;
+import org.memorall.llm.api.LlmService;
+import org.memorall.llm.api.LlmStream;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The registry as a verticle sees it: the service proxy and streams used from another verticle, with the real
+ * bundled model behind the default LLM.
+ */
+@ExtendWith(VertxExtension.class)
+class EventBusApiTest {
+
+  @TempDir
+  Path modelsDir;
+  private Vertx vertx;
+
+  @BeforeEach
+  void start() throws Exception {
+    vertx = Vertx.vertx();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    vertx.close().await(20, TimeUnit.SECONDS);
+  }
+
+  private void deployRegistry(JsonObject llms) throws Exception {
+    JsonObject config = new JsonObject().put("llms", llms);
+    vertx.deployVerticle(new RegistryVerticle(new RegistryConfig(config, modelsDir))).await(30, TimeUnit.SECONDS);
+  }
+
+  private static JsonObject local(int parallel) {
+    return new JsonObject().put("type", "llamacpp").put("config", new JsonObject().put("parallel", parallel));
+  }
+
+  private static ChatCompletionRequest story(int maxTokens) {
+    return new ChatCompletionRequest().withMessage("user", "Once upon a time").setMaxTokens(maxTokens).setTemperature(0.0);
+  }
+
+  /** A verticle of the user's that streams one completion and reports what it saw. */
+  static final class StreamingClient extends VerticleBase {
+    final Promise<List<ChatCompletionChunk>> done = Promise.promise();
+    final List<ChatCompletionChunk> chunks = new ArrayList<>();
+    final int cancelAfter;
+    final ChatCompletionRequest request;
+    volatile LlmStream<ChatCompletionChunk> stream;
+    final AtomicInteger handlerCallsAfterCancel = new AtomicInteger();
+    volatile boolean cancelled;
+
+    StreamingClient(ChatCompletionRequest request, int cancelAfter) {
+      this.request = request;
+      this.cancelAfter = cancelAfter;
+    }
+
+    @Override
+    public Future<?> start() {
+      stream = LlmClient.create(vertx).streamChatCompletions(null, request);
+      stream.handler(chunk -> {
+        if (cancelled) {
+          handlerCallsAfterCancel.incrementAndGet();
+          return;
+        }
+        chunks.add(chunk);
+        if (chunks.size() == cancelAfter) {
+          cancelled = true;
+          stream.cancel();
+          vertx.setTimer(500, id -> done.tryComplete(chunks));
+        }
+      }).exceptionHandler(done::tryFail).endHandler(v -> done.tryComplete(chunks));
+      return Future.succeededFuture();
+    }
+  }
+
+  @Test
+  void streamsChunksInOrderToAnotherVerticle() throws Exception {
+    deployRegistry(new JsonObject().put("default", local(2)));
+    StreamingClient client = new StreamingClient(story(24), -1);
+    vertx.deployVerticle(client).await(10, TimeUnit.SECONDS);
+    List<ChatCompletionChunk> chunks = client.done.future().await(30, TimeUnit.SECONDS);
+
+    assertEquals("assistant", chunks.get(0).getRole());
+    String id = chunks.get(0).getId();
+    StringBuilder text = new StringBuilder();
+    for (ChatCompletionChunk c : chunks) {
+      assertEquals(id, c.getId(), "one id for the whole stream");
+      if (c.getContent() != null) {
+        text.append(c.getContent());
+      }
+    }
+    assertTrue(text.toString().startsWith(", there was a little girl"), text.toString());
+    assertEquals("length", chunks.get(chunks.size() - 1).getFinishReason());
+  }
+
+  @Test
+  void cancelStopsTheGenerationAndFreesTheSlot() throws Exception {
+    deployRegistry(new JsonObject().put("default", local(1)));
+    StreamingClient client = new StreamingClient(story(2000), 3);
+    vertx.deployVerticle(client).await(10, TimeUnit.SECONDS);
+    client.done.future().await(30, TimeUnit.SECONDS);
+    LlmService service = LlmService.createProxy(vertx);
+    LlmInfo info = awaitIdle(service, "default");
+    assertEquals(0, info.getInFlight());
+    assertEquals(0, info.toJson().getInteger("activeGenerations", 0), info.toString());
+    assertEquals(0, client.handlerCallsAfterCancel.get(), "no chunk is delivered after cancel()");
+    // The only slot is free again: a new request is served.
+    ChatCompletionResponse next = service.chatCompletions(story(8)).await(30, TimeUnit.SECONDS);
+    assertEquals("length", next.getFinishReason());
+  }
+
+  @Test
+  void aConsumerThatDisappearsLeaksNothing() throws Exception {
+    deployRegistry(new JsonObject().put("default", local(1)));
+    StreamingClient client = new StreamingClient(story(2000), -1);
+    String id = vertx.deployVerticle(client).await(10, TimeUnit.SECONDS);
+    while (client.chunks.size() < 3) {
+      Thread.sleep(10);
+    }
+    vertx.undeploy(id).await(10, TimeUnit.SECONDS);
+    LlmService service = LlmService.createProxy(vertx);
+    LlmInfo info = awaitIdle(service, "default");
+    assertEquals(0, info.getInFlight());
+    assertEquals(0, info.toJson().getInteger("activeGenerations", 0), info.toString());
+  }
+
+  @Test
+  void serviceProxyAnswersTheSpecMethods() throws Exception {
+    deployRegistry(new JsonObject().put("default", local(2)));
+    LlmService service = LlmService.createProxy(vertx);
+
+    assertEquals(List.of("default"), service.getNames().await(10, TimeUnit.SECONDS));
+    assertTrue(service.has("default").await(10, TimeUnit.SECONDS));
+    LlmInfo created = service.create("my-local", "wllama", new JsonObject().put("parallel", 1)).await(30, TimeUnit.SECONDS);
+    assertEquals("llamacpp", created.getType());
+    assertEquals("ready", created.getStatus());
+    assertEquals(1, created.getSlots());
+
+    ServiceException missing = failure(service.getRequired("non-existent"));
+    assertEquals(404, missing.failureCode());
+    assertEquals("LLM 'non-existent' not found. Available: default, my-local", missing.getMessage());
+    assertEquals(null, service.get("non-existent").await(10, TimeUnit.SECONDS));
+
+    assertEquals(409, failure(service.create("my-local", "llamacpp", new JsonObject())).failureCode());
+    ServiceException unknownType = failure(service.create("x", "nope", new JsonObject()));
+    assertEquals(400, unknownType.failureCode());
+    assertTrue(unknownType.getMessage().contains("llamacpp"), unknownType.getMessage());
+
+    ChatCompletionResponse r = service.chatCompletionsFor("my-local", story(16)).await(30, TimeUnit.SECONDS);
+    assertTrue(r.getContent().startsWith(", there was a little girl"), r.getContent());
+    assertEquals(16, r.getUsage().getCompletionTokens());
+
+    assertEquals(2, service.getAllInfo().await(10, TimeUnit.SECONDS).size());
+    assertTrue(service.models("my-local").await(10, TimeUnit.SECONDS).getData().size() >= 1);
+    assertTrue(service.remove("my-local").await(10, TimeUnit.SECONDS));
+    assertEquals(false, service.remove("my-local").await(10, TimeUnit.SECONDS));
+    assertEquals(List.of("default"), service.getNames().await(10, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void racingFirstUsesOfTheDefaultLlmShareOneLoad() throws Exception {
+    deployRegistry(new JsonObject());
+    int before = vertx.deploymentIDs().size();
+    LlmService service = LlmService.createProxy(vertx);
+    List<Future<ChatCompletionResponse>> answers = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      answers.add(service.chatCompletions(story(8)));
+    }
+    Future.all(answers).await(60, TimeUnit.SECONDS);
+    for (Future<ChatCompletionResponse> a : answers) {
+      assertTrue(a.result().getContent().startsWith(", there was"), a.result().getContent());
+    }
+    assertEquals(before + 1, vertx.deploymentIDs().size(), "exactly one provider verticle was deployed");
+    assertEquals(List.of("default"), service.getNames().await(10, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void eightConcurrentRequestsOnTwoSlotsAllComplete() throws Exception {
+    deployRegistry(new JsonObject().put("default", local(2)));
+    LlmClient client = LlmClient.create(vertx);
+    List<Future<ChatCompletionResponse>> answers = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      answers.add(client.chatCompletions("default", story(32)));
+    }
+    Future.all(answers).await(60, TimeUnit.SECONDS);
+    for (Future<ChatCompletionResponse> a : answers) {
+      assertEquals(32, a.result().getUsage().getCompletionTokens());
+    }
+  }
+
+  private static LlmInfo awaitIdle(LlmService service, String name) throws Exception {
+    long deadline = System.currentTimeMillis() + 5000;
+    LlmInfo info;
+    do {
+      Thread.sleep(50);
+      info = service.getInfo(name).await(5, TimeUnit.SECONDS);
+    } while ((info.getInFlight() > 0 || info.toJson().getInteger("activeGenerations", 0) > 0)
+      && System.currentTimeMillis() < deadline);
+    return info;
+  }
+
+  private static ServiceException failure(Future<?> future) throws Exception {
+    try {
+      future.await(30, TimeUnit.SECONDS);
+    } catch (ServiceException e) {
+      return e;
+    }
+    throw new AssertionError("expected a failure");
+  }
+}

@@ -4,6 +4,7 @@ import io.vertx.codegen.annotations.ProxyGen;
 import io.vertx.codegen.annotations.VertxGen;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 
 import java.util.List;
@@ -21,9 +22,16 @@ import java.util.Map;
 @VertxGen
 public interface LlmService {
 
-  /** The proxy to the registry at {@link Addresses#REGISTRY}. */
+  /**
+   * The proxy to the registry at {@link Addresses#REGISTRY}. Calls time out after 10 minutes, long enough for
+   * {@code create} to load a large model; pass your own {@link DeliveryOptions} to change it.
+   */
   static LlmService createProxy(Vertx vertx) {
-    return new LlmServiceVertxEBProxy(vertx, Addresses.REGISTRY);
+    return createProxyWithOptions(vertx, new DeliveryOptions().setSendTimeout(600_000));
+  }
+
+  static LlmService createProxyWithOptions(Vertx vertx, DeliveryOptions options) {
+    return new LlmServiceVertxEBProxy(vertx, Addresses.REGISTRY, options);
   }
 
   /**

@@ -2,12 +2,9 @@ package org.memorall.llm.gateway;
 
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.serviceproxy.ServiceProxyBuilder;
-import org.memorall.llm.api.Addresses;
 import org.memorall.llm.api.LlmClient;
 import org.memorall.llm.api.LlmService;
 import org.memorall.llm.node.NodeConfig;
@@ -19,9 +16,6 @@ import org.memorall.llm.node.NodeConfig;
  */
 public final class GatewayVerticle extends VerticleBase {
 
-  /** Beyond the registry's own request timeout, so that its answer (e.g. a clear 504) arrives first. */
-  private static final long PROXY_TIMEOUT_MARGIN_MS = 5000;
-
   private final NodeConfig config;
   private HttpServer server;
 
@@ -32,10 +26,7 @@ public final class GatewayVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     LlmClient client = LlmClient.create(vertx);
-    // Creating an LLM loads its model, which can take longer than the event bus's default 30 s.
-    LlmService service = new ServiceProxyBuilder(vertx).setAddress(Addresses.REGISTRY)
-      .setOptions(new DeliveryOptions().setSendTimeout(config.registry().requestTimeoutMs() + PROXY_TIMEOUT_MARGIN_MS))
-      .build(LlmService.class);
+    LlmService service = LlmService.createProxy(vertx);
     ErrorHandler errors = new ErrorHandler(config.maxBodyBytes());
 
     Router router = Router.router(vertx);

@@ -44,8 +44,9 @@ class ThroughputBenchmark {
 
   private static final String PROMPT = "Once upon a time";
   private static final int TOKENS = Integer.getInteger("bench.tokens", 256);
-  private static final int ROUNDS = Integer.getInteger("bench.rounds", 5);
+  private static final int ROUNDS = Integer.getInteger("bench.rounds", 9);
   private static final int PARALLEL = 4;
+  private static final java.util.Map<Vertx, HttpClient> SSE_CLIENTS = new java.util.concurrent.ConcurrentHashMap<>();
 
   @TempDir
   Path modelsDir;
@@ -56,87 +57,93 @@ class ThroughputBenchmark {
     try (InputStream in = getClass().getClassLoader().getResourceAsStream("models/stories260K.gguf")) {
       Files.copy(in, model, StandardCopyOption.REPLACE_EXISTING);
     }
-    StringBuilder report = new StringBuilder();
-    report.append(String.format("%n%d tokens per stream, median of %d rounds, threads=1, parallel=%d%n", TOKENS, ROUNDS, PARALLEL));
-    double[] direct = direct(model);
-    double[] eventBus;
-    double[] sse;
     Vertx vertx = Vertx.vertx();
-    try {
+    ExecutorService pool = Executors.newFixedThreadPool(PARALLEL);
+    ModelParameters params = new ModelParameters().setModel(model.toString()).setThreads(1).setParallel(PARALLEL)
+      .setCtxSize(2048 * PARALLEL).disableLog();
+    try (LlamaModel llama = new LlamaModel(params)) {
       JsonObject config = new JsonObject()
         .put("http", new JsonObject().put("host", "127.0.0.1").put("port", 0))
         .put("modelsDir", modelsDir.toString())
         .put("llms", new JsonObject().put("default", new JsonObject().put("type", "llamacpp")
           .put("config", new JsonObject().put("parallel", PARALLEL).put("threads", 1).put("model", model.toString()))));
       Node node = Node.deploy(vertx, new NodeConfig(config)).await(60, TimeUnit.SECONDS);
-      eventBus = eventBus(vertx);
-      sse = sse(vertx, node.httpPort());
+      Run[] runs = {
+        streams -> direct(llama, pool, streams),
+        streams -> eventBus(vertx, streams),
+        streams -> sse(vertx, node.httpPort(), streams)
+      };
+      String[] names = {"(a) java-llama.cpp direct", "(b) event-bus API", "(c) SSE through the gateway"};
+      int[] concurrency = {1, 4};
+      // samples[run][concurrency][round]; the three ways take turns in every round, so drift hits all alike.
+      double[][][] samples = new double[runs.length][concurrency.length][ROUNDS];
+      for (int warmup = 0; warmup < 2; warmup++) {
+        for (Run run : runs) {
+          run.tokens(1);
+        }
+      }
+      for (int r = 0; r < ROUNDS; r++) {
+        for (int c = 0; c < concurrency.length; c++) {
+          for (int k = 0; k < runs.length; k++) {
+            long t0 = System.nanoTime();
+            long tokens = runs[k].tokens(concurrency[c]);
+            samples[k][c][r] = tokens / ((System.nanoTime() - t0) / 1e9);
+          }
+        }
+      }
+      StringBuilder report = new StringBuilder(String.format(
+        "%n%d tokens per stream (ignore_eos), greedy, threads=1, parallel=%d; median [min-max] of %d rounds%n",
+        TOKENS, PARALLEL, ROUNDS));
+      for (int k = 0; k < runs.length; k++) {
+        report.append(String.format("%-29s", names[k]));
+        for (int c = 0; c < concurrency.length; c++) {
+          double[] s = samples[k][c].clone();
+          Arrays.sort(s);
+          double base = median(samples[0][c]);
+          report.append(String.format("  %d stream%s: %5.0f tok/s [%4.0f-%4.0f] %.2f x a", concurrency[c],
+            concurrency[c] == 1 ? " " : "s", median(s), s[0], s[s.length - 1], median(s) / base));
+        }
+        report.append(String.format("%n"));
+      }
+      System.out.println(report);
+      Files.writeString(Path.of("target", "benchmark-throughput.txt"), report.toString());
     } finally {
+      pool.shutdownNow();
       vertx.close().await(30, TimeUnit.SECONDS);
     }
-    row(report, "(a) java-llama.cpp direct", direct, direct);
-    row(report, "(b) event-bus API", eventBus, direct);
-    row(report, "(c) SSE through the gateway", sse, direct);
-    System.out.println(report);
-    Files.writeString(Path.of("target", "benchmark-throughput.txt"), report.toString());
   }
 
-  private static void row(StringBuilder out, String name, double[] tps, double[] base) {
-    out.append(String.format("%-30s 1 stream: %7.0f tok/s (%.2f x a)   4 streams: %7.0f tok/s (%.2f x a)%n",
-      name, tps[0], tps[0] / base[0], tps[1], tps[1] / base[1]));
+  private static double median(double[] values) {
+    double[] s = values.clone();
+    Arrays.sort(s);
+    return s[s.length / 2];
   }
 
-  /** Median tokens/s for 1 and for 4 concurrent streams. */
+  /** Runs {@code streams} concurrent generations and returns the tokens received. */
   private interface Run {
     long tokens(int streams) throws Exception;
   }
 
-  private static double[] measure(Run run) throws Exception {
-    run.tokens(1);
-    double[] result = new double[2];
-    int[] streams = {1, 4};
-    for (int s = 0; s < 2; s++) {
-      double[] samples = new double[ROUNDS];
-      for (int r = 0; r < ROUNDS; r++) {
-        long t0 = System.nanoTime();
-        long tokens = run.tokens(streams[s]);
-        samples[r] = tokens / ((System.nanoTime() - t0) / 1e9);
-      }
-      Arrays.sort(samples);
-      result[s] = samples[ROUNDS / 2];
-    }
-    return result;
-  }
-
-  private static double[] direct(Path model) throws Exception {
-    ModelParameters params = new ModelParameters().setModel(model.toString()).setThreads(1).setParallel(PARALLEL)
-      .setCtxSize(2048 * PARALLEL).disableLog();
-    ExecutorService pool = Executors.newFixedThreadPool(PARALLEL);
-    try (LlamaModel llama = new LlamaModel(params)) {
-      return measure(streams -> {
-        List<java.util.concurrent.Future<Long>> futures = new ArrayList<>();
-        for (int i = 0; i < streams; i++) {
-          futures.add(pool.submit(() -> {
-            InferenceParameters ip = new InferenceParameters(PROMPT).setNPredict(TOKENS).setTemperature(0f).setIgnoreEos(true);
-            LlamaIterator it = llama.generate(ip).iterator();
-            long n = 0;
-            while (it.hasNext()) {
-              if (!it.next().text.isEmpty()) {
-                n++;
-              }
-            }
-            return n;
-          }));
+  private static long direct(LlamaModel llama, ExecutorService pool, int streams) throws Exception {
+    List<java.util.concurrent.Future<Long>> futures = new ArrayList<>();
+    for (int i = 0; i < streams; i++) {
+      futures.add(pool.submit(() -> {
+        InferenceParameters ip = new InferenceParameters(PROMPT).setNPredict(TOKENS).setTemperature(0f).setIgnoreEos(true);
+        LlamaIterator it = llama.generate(ip).iterator();
+        long n = 0;
+        while (it.hasNext()) {
+          if (!it.next().text.isEmpty()) {
+            n++;
+          }
         }
-        long total = 0;
-        for (java.util.concurrent.Future<Long> f : futures) {
-          total += f.get();
-        }
-        return total;
-      });
-    } finally {
-      pool.shutdownNow();
+        return n;
+      }));
     }
+    long total = 0;
+    for (java.util.concurrent.Future<Long> f : futures) {
+      total += f.get();
+    }
+    return total;
   }
 
   private static ChatCompletionRequest request() {
@@ -145,9 +152,9 @@ class ThroughputBenchmark {
     return r;
   }
 
-  private static double[] eventBus(Vertx vertx) throws Exception {
+  private static long eventBus(Vertx vertx, int streams) throws Exception {
     LlmClient client = LlmClient.create(vertx);
-    return measure(streams -> {
+    {
       AtomicLong tokens = new AtomicLong();
       List<Future<Void>> done = new ArrayList<>();
       for (int i = 0; i < streams; i++) {
@@ -164,13 +171,13 @@ class ThroughputBenchmark {
       }
       Future.all(done).await(120, TimeUnit.SECONDS);
       return tokens.get();
-    });
+    }
   }
 
-  private static double[] sse(Vertx vertx, int port) throws Exception {
-    HttpClient http = vertx.createHttpClient(new PoolOptions().setHttp1MaxSize(8));
+  private static long sse(Vertx vertx, int port, int streams) throws Exception {
+    HttpClient http = SSE_CLIENTS.computeIfAbsent(vertx, v -> v.createHttpClient(new PoolOptions().setHttp1MaxSize(8)));
     String body = request().toJson().copy().put("stream", true).encode();
-    return measure(streams -> {
+    {
       AtomicLong tokens = new AtomicLong();
       List<Future<Void>> done = new ArrayList<>();
       for (int i = 0; i < streams; i++) {
@@ -193,6 +200,6 @@ class ThroughputBenchmark {
       }
       Future.all(done).await(120, TimeUnit.SECONDS);
       return tokens.get();
-    });
+    }
   }
 }

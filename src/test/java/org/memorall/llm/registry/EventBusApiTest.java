@@ -63,6 +63,13 @@ class EventBusApiTest {
     return new ChatCompletionRequest().withMessage("user", "Once upon a time").setMaxTokens(maxTokens).setTemperature(0.0);
   }
 
+  /** A generation that runs to exactly 2000 tokens unless it is stopped. */
+  private static ChatCompletionRequest longStory() {
+    ChatCompletionRequest request = story(2000);
+    request.toJson().put("ignore_eos", true);
+    return request;
+  }
+
   /** A verticle of the user's that streams one completion and reports what it saw. */
   static final class StreamingClient extends VerticleBase {
     final Promise<List<ChatCompletionChunk>> done = Promise.promise();
@@ -120,7 +127,7 @@ class EventBusApiTest {
   @Test
   void cancelStopsTheGenerationAndFreesTheSlot() throws Exception {
     deployRegistry(new JsonObject().put("default", local(1)));
-    StreamingClient client = new StreamingClient(story(2000), 3);
+    StreamingClient client = new StreamingClient(longStory(), 3);
     vertx.deployVerticle(client).await(10, TimeUnit.SECONDS);
     client.done.future().await(30, TimeUnit.SECONDS);
     LlmService service = LlmService.createProxy(vertx);
@@ -128,6 +135,7 @@ class EventBusApiTest {
     assertEquals(0, info.getInFlight());
     assertEquals(0, info.toJson().getInteger("activeGenerations", 0), info.toString());
     assertEquals(0, client.handlerCallsAfterCancel.get(), "no chunk is delivered after cancel()");
+    assertStoppedEarly(info);
     // The only slot is free again: a new request is served.
     ChatCompletionResponse next = service.chatCompletions(story(8)).await(30, TimeUnit.SECONDS);
     assertEquals("length", next.getFinishReason());
@@ -136,7 +144,7 @@ class EventBusApiTest {
   @Test
   void aConsumerThatDisappearsLeaksNothing() throws Exception {
     deployRegistry(new JsonObject().put("default", local(1)));
-    StreamingClient client = new StreamingClient(story(2000), -1);
+    StreamingClient client = new StreamingClient(longStory(), -1);
     String id = vertx.deployVerticle(client).await(10, TimeUnit.SECONDS);
     while (client.chunks.size() < 3) {
       Thread.sleep(10);
@@ -146,6 +154,13 @@ class EventBusApiTest {
     LlmInfo info = awaitIdle(service, "default");
     assertEquals(0, info.getInFlight());
     assertEquals(0, info.toJson().getInteger("activeGenerations", 0), info.toString());
+    assertStoppedEarly(info);
+  }
+
+  /** The 2000-token generation was stopped, not run to its end. */
+  private static void assertStoppedEarly(LlmInfo info) {
+    long generated = info.toJson().getLong("tokensGenerated");
+    assertTrue(generated < 1000, "the generation went on after the consumer left: " + generated + " tokens");
   }
 
   @Test

@@ -14,6 +14,7 @@ import org.memorall.llm.api.Usage;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.stream.Collectors;
@@ -35,11 +36,14 @@ final class Generation {
   private final AtomicBoolean done = new AtomicBoolean();
   private volatile boolean cancelled;
   private volatile ServiceException abort;
+  /** The provider's count of all tokens generated, shown in its status. */
+  private final AtomicLong tokensGenerated;
 
-  Generation(ChatCompletionRequest request, CompletionSink sink, LlamaCppConfig config) {
+  Generation(ChatCompletionRequest request, CompletionSink sink, LlamaCppConfig config, AtomicLong tokensGenerated) {
     this.request = request;
     this.sink = sink;
     this.config = config;
+    this.tokensGenerated = tokensGenerated;
   }
 
   /** The consumer went away: stop at the next token. */
@@ -112,6 +116,7 @@ final class Generation {
       LlamaOutput out = tokens.next();
       if (tokens.hasNext()) {
         completionTokens++; // the last output only marks the end
+        tokensGenerated.incrementAndGet();
       }
       if (!out.text.isEmpty()) {
         if (stream) {
@@ -155,6 +160,9 @@ final class Generation {
     Long seed = request.getSeed() != null ? request.getSeed() : config.seed;
     if (seed != null) {
       p.setSeed((int) (seed & 0x7FFFFFFFL)); // llama.cpp takes a uint32 and treats -1 as "random"
+    }
+    if (Boolean.TRUE.equals(request.toJson().getValue("ignore_eos"))) {
+      p.setIgnoreEos(true); // llama.cpp's extension: generate exactly max_tokens (benchmarks)
     }
     List<String> stop = request.getStop().stream().filter(s -> !s.isEmpty()).collect(Collectors.toList());
     if (!stop.isEmpty()) {

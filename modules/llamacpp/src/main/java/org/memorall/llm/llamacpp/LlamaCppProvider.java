@@ -26,6 +26,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Logger;
 import java.util.stream.Collectors;
 
@@ -43,6 +44,7 @@ final class LlamaCppProvider implements LlmProvider {
   private final LlamaCppConfig config;
   private final SerialQueue lifecycle = new SerialQueue();
   private final Set<Generation> running = ConcurrentHashMap.newKeySet();
+  private final AtomicLong tokensGenerated = new AtomicLong();
 
   private String name;
   private Path modelsDir;
@@ -101,15 +103,7 @@ final class LlamaCppProvider implements LlmProvider {
     if (config.model == null) {
       return ModelFile.of(BundledModel.path(modelsDir), modelsDir);
     }
-    return ModelFile.of(resolve(config.model), modelsDir);
-  }
-
-  private Path resolve(String path) {
-    Path p = Path.of(path);
-    if (!p.isAbsolute() && Files.exists(modelsDir.resolve(p))) {
-      return modelsDir.resolve(p);
-    }
-    return p.toAbsolutePath();
+    return ModelFile.of(ModelPaths.resolve(config.model, modelsDir), modelsDir);
   }
 
   @Override
@@ -138,7 +132,8 @@ final class LlamaCppProvider implements LlmProvider {
       .put("slots", config.parallel)
       .put("threads", config.threads)
       .put("contextSize", contextSize)
-      .put("activeGenerations", running.size());
+      .put("activeGenerations", running.size())
+      .put("tokensGenerated", tokensGenerated.get());
     if (model != null) {
       s.put("loadMs", model.loadMillis);
     }
@@ -150,7 +145,7 @@ final class LlamaCppProvider implements LlmProvider {
 
   @Override
   public void chatCompletions(ChatCompletionRequest request, CompletionSink sink) {
-    Generation g = new Generation(request, sink, config);
+    Generation g = new Generation(request, sink, config, tokensGenerated);
     sink.onCancel(g::cancel);
     running.add(g);
     acquire(g, 3).onComplete(ar -> {
@@ -272,7 +267,7 @@ final class LlamaCppProvider implements LlmProvider {
 
   @Override
   public Future<ModelInfo> serve(ServeRequest request, Handler<ServeProgress> progress) {
-    return admin.executeBlocking(() -> serveFile(request), false).compose(file -> {
+    return admin.executeBlocking(() -> ModelPaths.forServe(request, modelsDir), false).compose(file -> {
       long size = file.path().toFile().length();
       progress.handle(ServeProgress.of("loading", 0, size));
       return lifecycle.submit(() -> replace(file)).map(m -> {
@@ -280,44 +275,6 @@ final class LlamaCppProvider implements LlmProvider {
         return m.info();
       });
     });
-  }
-
-  /** The GGUF file a serve request names, checked before the current model is touched. Blocking. */
-  private ModelFile serveFile(ServeRequest request) throws Exception {
-    String param = "path";
-    Path path;
-    if (request.getPath() != null) {
-      path = resolve(request.getPath());
-    } else if (request.getUsername() != null && request.getRepo() != null) {
-      param = "repo";
-      path = downloaded(request);
-    } else {
-      throw LlmErrors.invalidField("path", "Pass {\"path\": \"/path/to/model.gguf\"} (or 'username' and 'repo')");
-    }
-    if (!Files.isRegularFile(path)) {
-      throw LlmErrors.invalidField(param, "Model file not found: " + path);
-    }
-    if (!GgufHeader.isGguf(path)) {
-      throw LlmErrors.invalidField(param, "'" + path + "' is not a GGUF file");
-    }
-    return ModelFile.of(path, modelsDir);
-  }
-
-  /** A HuggingFace model already on disk at {@code <modelsDir>/<username>/<repo>/}; downloading comes later. */
-  private Path downloaded(ServeRequest request) throws Exception {
-    Path dir = modelsDir.resolve(request.getUsername()).resolve(request.getRepo()).normalize();
-    List<Path> files = dir.startsWith(modelsDir) ? ModelCatalog.list(dir) : List.of();
-    if (request.getFile() != null) {
-      files = files.stream().filter(p -> p.getFileName().toString().equals(request.getFile())).collect(Collectors.toList());
-    }
-    if (files.size() == 1) {
-      return files.get(0);
-    }
-    if (files.size() > 1) {
-      throw LlmErrors.invalidField("file", "Several GGUF files in " + dir + "; name one with 'file': "
-        + files.stream().map(p -> p.getFileName().toString()).collect(Collectors.joining(", ")));
-    }
-    throw LlmErrors.unsupported("Downloading from HuggingFace is not available yet; pass {\"path\": \"/path/to/model.gguf\"}");
   }
 
   /**

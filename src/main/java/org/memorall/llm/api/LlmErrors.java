@@ -14,6 +14,9 @@ import java.util.Collection;
  */
 public final class LlmErrors {
 
+  /** Debug-info field: milliseconds the caller should wait before retrying. */
+  public static final String RETRY_AFTER_MS = "retryAfterMs";
+
   private LlmErrors() {
   }
 
@@ -99,16 +102,15 @@ public final class LlmErrors {
     return internal(t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage());
   }
 
-  /** The failure as it travels inside a stream's terminal message. */
+  /**
+   * The failure as it travels inside a stream's terminal message or a failed reply: status, message and every
+   * field of the debug info (type, param, code, and extras such as {@code retryAfterMs}).
+   */
   public static JsonObject toJson(Throwable t) {
     ServiceException e = from(t);
-    JsonObject info = e.getDebugInfo() == null ? new JsonObject() : e.getDebugInfo();
-    return new JsonObject()
-      .put("status", e.failureCode())
-      .put("message", e.getMessage())
-      .put("type", info.getString("type", "server_error"))
-      .put("param", info.getValue("param"))
-      .put("code", info.getValue("code"));
+    JsonObject json = e.getDebugInfo() == null ? new JsonObject() : e.getDebugInfo().copy();
+    return json.put("status", e.failureCode()).put("message", e.getMessage())
+      .put("type", json.getString("type", "server_error"));
   }
 
   /** Answers {@code message} with the failure, keeping its status, type, param and code. */
@@ -118,8 +120,23 @@ public final class LlmErrors {
   }
 
   public static ServiceException fromJson(JsonObject error) {
-    return of(error.getInteger("status", 500), error.getString("type", "server_error"), error.getString("param"),
-      error.getString("code"), error.getString("message", "Unknown error"));
+    JsonObject info = error.copy();
+    int status = info.getInteger("status", 500);
+    String message = info.getString("message", "Unknown error");
+    info.remove("status");
+    info.remove("message");
+    return new ServiceException(status, message, info);
+  }
+
+  /** How long the failed party asked us to wait before retrying (a {@code Retry-After}), or -1. */
+  public static long retryAfterMs(ServiceException e) {
+    return e.getDebugInfo() == null ? -1 : e.getDebugInfo().getLong(RETRY_AFTER_MS, -1L);
+  }
+
+  /** {@code e} with a retry hint, sent as {@code Retry-After} by the gateway. */
+  public static ServiceException withRetryAfter(ServiceException e, long ms) {
+    JsonObject info = e.getDebugInfo() == null ? new JsonObject() : e.getDebugInfo().copy();
+    return new ServiceException(e.failureCode(), e.getMessage(), info.put(RETRY_AFTER_MS, ms));
   }
 
   /** The OpenAI error body {@code {"error":{"message","type","param","code"}}}. */

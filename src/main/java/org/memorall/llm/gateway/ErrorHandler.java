@@ -37,9 +37,10 @@ final class ErrorHandler implements Handler<RoutingContext> {
       return;
     }
     int status = error.failureCode();
-    if (status == 429 || status == 503) {
-      // The registry gives no estimate; one second lets a client back off without stalling.
-      response.putHeader("Retry-After", "1");
+    long retryAfterMs = LlmErrors.retryAfterMs(error);
+    if (retryAfterMs >= 0 || status == 429 || status == 503) {
+      // Without an estimate from the registry or upstream, one second lets a client back off without stalling.
+      response.putHeader("Retry-After", String.valueOf(retryAfterMs >= 0 ? Math.max(1, (retryAfterMs + 999) / 1000) : 1));
     }
     Responses.json(response, status, LlmErrors.openAiBody(error));
   }

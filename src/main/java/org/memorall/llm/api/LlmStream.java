@@ -19,7 +19,8 @@ import java.util.function.Function;
  * The consuming end of an event-bus stream (protocol: {@link org.memorall.llm.stream}), as a {@link ReadStream}.
  * Items are delivered in order on the context that opened the stream, then exactly one of the end handler or
  * the exception handler runs, unless {@link #cancel()} was called first, after which no handler runs.
- * Use it from the context that created it.
+ * Handlers may be set from any thread, also after the first batch arrived: nothing is dropped for lack of a
+ * handler (the end or failure waits for its handler).
  *
  * @param <T> the item type, mapped from the JSON items
  */
@@ -72,7 +73,7 @@ public final class LlmStream<T> implements ReadStream<T> {
    * Asks the producer to stop. It takes effect at the producer's next batch (the next item or heartbeat); from
    * now on no handler of this stream runs.
    */
-  public void cancel() {
+  public synchronized void cancel() {
     if (!terminated) {
       cancelRequested = true;
       buffer.clear();
@@ -80,7 +81,7 @@ public final class LlmStream<T> implements ReadStream<T> {
   }
 
   /** Runs once when the stream is over for the producer too: ended, failed, or its cancel delivered. */
-  public LlmStream<T> closeHandler(Handler<Void> handler) {
+  public synchronized LlmStream<T> closeHandler(Handler<Void> handler) {
     this.closeHandler = handler;
     if (closed && handler != null) {
       handler.handle(null);
@@ -88,7 +89,7 @@ public final class LlmStream<T> implements ReadStream<T> {
     return this;
   }
 
-  private void onBatch(AsyncResult<Message<JsonObject>> ar) {
+  private synchronized void onBatch(AsyncResult<Message<JsonObject>> ar) {
     if (ar.failed()) {
       finish(null, LlmErrors.from(ar.cause()));
       return;
@@ -147,13 +148,13 @@ public final class LlmStream<T> implements ReadStream<T> {
         }
         handler.handle(buffer.poll());
       }
-      if (!cancelRequested && !terminated && buffer.isEmpty() && (ended || failure != null)) {
-        terminated = true;
-        if (failure != null) {
-          if (exceptionHandler != null) {
-            exceptionHandler.handle(failure);
-          }
-        } else if (endHandler != null) {
+      // The terminal event waits for its handler, so that one set late (from another thread) still gets it.
+      if (!cancelRequested && !terminated && buffer.isEmpty()) {
+        if (failure != null && exceptionHandler != null) {
+          terminated = true;
+          exceptionHandler.handle(failure);
+        } else if (ended && endHandler != null) {
+          terminated = true;
           endHandler.handle(null);
         }
       }
@@ -163,38 +164,39 @@ public final class LlmStream<T> implements ReadStream<T> {
   }
 
   @Override
-  public LlmStream<T> exceptionHandler(Handler<Throwable> handler) {
+  public synchronized LlmStream<T> exceptionHandler(Handler<Throwable> handler) {
     this.exceptionHandler = handler;
+    drain();
     return this;
   }
 
   @Override
-  public LlmStream<T> handler(Handler<T> handler) {
+  public synchronized LlmStream<T> handler(Handler<T> handler) {
     this.handler = handler;
     drain();
     return this;
   }
 
   @Override
-  public LlmStream<T> pause() {
+  public synchronized LlmStream<T> pause() {
     demand = 0;
     return this;
   }
 
   @Override
-  public LlmStream<T> resume() {
+  public synchronized LlmStream<T> resume() {
     return fetch(Long.MAX_VALUE);
   }
 
   @Override
-  public LlmStream<T> fetch(long amount) {
+  public synchronized LlmStream<T> fetch(long amount) {
     demand = amount == Long.MAX_VALUE || demand + amount < 0 ? Long.MAX_VALUE : demand + amount;
     drain();
     return this;
   }
 
   @Override
-  public LlmStream<T> endHandler(Handler<Void> handler) {
+  public synchronized LlmStream<T> endHandler(Handler<Void> handler) {
     this.endHandler = handler;
     drain();
     return this;

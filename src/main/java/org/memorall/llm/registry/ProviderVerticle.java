@@ -10,6 +10,7 @@ import org.memorall.llm.api.ChatCompletionRequest;
 import org.memorall.llm.api.LlmClient;
 import org.memorall.llm.api.LlmErrors;
 import org.memorall.llm.api.LlmProvider;
+import org.memorall.llm.api.ModelInfo;
 import org.memorall.llm.api.ProviderContext;
 import org.memorall.llm.api.ServeProgress;
 import org.memorall.llm.api.ServeRequest;
@@ -118,12 +119,22 @@ public final class ProviderVerticle extends VerticleBase {
 
   private void chat(Message<JsonObject> message) {
     StreamProducer producer = track(new StreamProducer(vertx, message));
-    provider.chatCompletions(new ChatCompletionRequest(message.body()), new ProducerSink(producer));
+    try {
+      provider.chatCompletions(new ChatCompletionRequest(message.body()), new ProducerSink(producer));
+    } catch (RuntimeException e) {
+      producer.fail(e); // the stream owns the message now: answer through it, once
+    }
   }
 
   private void serve(Message<JsonObject> message) {
     StreamProducer producer = track(new StreamProducer(vertx, message));
-    provider.serve(new ServeRequest(message.body()), progress -> producer.write(progress.toJson()))
+    Future<ModelInfo> served;
+    try {
+      served = provider.serve(new ServeRequest(message.body()), progress -> producer.write(progress.toJson()));
+    } catch (RuntimeException e) {
+      served = Future.failedFuture(e);
+    }
+    served
       .onSuccess(model -> {
         producer.write(ServeProgress.of("ready", 1, 1).toJson().put("model", model.toJson()));
         producer.end();

@@ -88,10 +88,13 @@ public final class Registry implements LlmService {
     LOG.info(() -> "Creating LLM '" + name + "' (" + canonical + ") with config " + Secrets.redact(llmConfig).encode());
     long started = System.nanoTime();
     vertx.deployVerticle(verticle, new DeploymentOptions())
-      .compose(id -> providerStatus(name).map(status -> {
-        entry.slots(status.getInteger("slots", 1));
-        return id;
-      }))
+      .compose(id -> providerStatus(name)
+        .map(status -> {
+          entry.slots(status.getInteger("slots", 1));
+          return id;
+        })
+        // Never leave a provider listening at an address the registry no longer knows.
+        .recover(e -> vertx.undeploy(id).transform(v -> Future.failedFuture(e))))
       .onSuccess(id -> LOG.info(() -> "LLM '" + name + "' ready in " + (System.nanoTime() - started) / 1_000_000 + " ms"))
       .onFailure(e -> {
         LOG.warning(() -> "LLM '" + name + "' failed to start: " + e.getMessage());

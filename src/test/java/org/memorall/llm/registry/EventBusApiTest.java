@@ -227,6 +227,18 @@ class EventBusApiTest {
     }
   }
 
+  @Test
+  void aFailureReachesACallerThatIsNotOnAVertxThread() throws Exception {
+    deployRegistry(new JsonObject().put("default", local(1)));
+    LlmClient client = LlmClient.create(vertx);
+    // The failure comes back at once; the future must see it even when it comes before the caller's thread has
+    // finished setting up (a race that lost the failure and left the future pending forever).
+    for (int i = 0; i < 500; i++) {
+      ServiceException missing = failure(client.chatCompletions("non-existent", story(8)), 5);
+      assertEquals(404, missing.failureCode(), "call " + i);
+    }
+  }
+
   private static LlmInfo awaitIdle(LlmService service, String name) throws Exception {
     long deadline = System.currentTimeMillis() + 5000;
     LlmInfo info;
@@ -239,8 +251,12 @@ class EventBusApiTest {
   }
 
   private static ServiceException failure(Future<?> future) throws Exception {
+    return failure(future, 30);
+  }
+
+  private static ServiceException failure(Future<?> future, int seconds) throws Exception {
     try {
-      future.await(30, TimeUnit.SECONDS);
+      future.await(seconds, TimeUnit.SECONDS);
     } catch (ServiceException e) {
       return e;
     }

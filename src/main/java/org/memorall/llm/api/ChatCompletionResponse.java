@@ -49,6 +49,22 @@ public class ChatCompletionResponse extends JsonData {
     return choice == null ? null : choice.getString("finish_reason");
   }
 
+  /**
+   * The LLM that answered ({@code served_by}), set on results of the event-bus API; it differs from the LLM asked
+   * for when a fallback answered. Not part of OpenAI's object, and not sent over HTTP (the gateway sends the
+   * {@code X-LLM-Served-By} header instead).
+   */
+  public String getServedBy() {
+    return json.getString("served_by");
+  }
+
+  public ChatCompletionResponse setServedBy(String servedBy) {
+    if (servedBy != null) {
+      json.put("served_by", servedBy);
+    }
+    return this;
+  }
+
   public Usage getUsage() {
     JsonObject usage = json.getJsonObject("usage");
     return usage == null ? null : new Usage(usage);

@@ -66,8 +66,9 @@ public final class LlmClient {
   /** A non-streamed chat completion from LLM {@code name} (null: the request's model, else the default). */
   public Future<ChatCompletionResponse> chatCompletions(String name, ChatCompletionRequest request) {
     Promise<ChatCompletionResponse> promise = Promise.promise();
-    completion(name, request)
-      .handler(promise::tryComplete)
+    LlmStream<ChatCompletionResponse> stream = completion(name, request);
+    stream
+      .handler(response -> promise.tryComplete(response.setServedBy(stream.servedBy())))
       .exceptionHandler(promise::tryFail)
       .endHandler(v -> promise.tryFail(LlmErrors.internal("The LLM ended without a response")));
     return promise.future();

@@ -26,6 +26,9 @@ import java.util.function.Function;
  */
 public final class LlmStream<T> implements ReadStream<T> {
 
+  /** Meta field: the name of the LLM serving the stream (after a fallback, the one serving it now). */
+  public static final String SERVED_BY = "servedBy";
+
   private final Function<JsonObject, T> mapper;
   private final DeliveryOptions ackOptions = new DeliveryOptions().setSendTimeout(StreamOptions.IDLE_TIMEOUT_MS);
   private final ArrayDeque<T> buffer = new ArrayDeque<>();
@@ -34,6 +37,7 @@ public final class LlmStream<T> implements ReadStream<T> {
   private Handler<Void> endHandler;
   private Handler<Void> closeHandler;
   private long demand = Long.MAX_VALUE;
+  private JsonObject meta = new JsonObject();
   private boolean ended;
   private Throwable failure;
   private boolean terminated;
@@ -80,6 +84,16 @@ public final class LlmStream<T> implements ReadStream<T> {
     }
   }
 
+  /** What the producer told about the stream so far, e.g. {@link #SERVED_BY}; a snapshot. */
+  public synchronized JsonObject meta() {
+    return meta;
+  }
+
+  /** The LLM serving this stream, once known (it is known when the first item arrives), else null. */
+  public synchronized String servedBy() {
+    return meta.getString(SERVED_BY);
+  }
+
   /** Runs once when the stream is over for the producer too: ended, failed, or its cancel delivered. */
   public synchronized LlmStream<T> closeHandler(Handler<Void> handler) {
     this.closeHandler = handler;
@@ -102,6 +116,10 @@ public final class LlmStream<T> implements ReadStream<T> {
       }
       close();
       return;
+    }
+    JsonObject facts = batch.getJsonObject("meta");
+    if (facts != null) {
+      meta = meta.copy().mergeIn(facts);
     }
     JsonArray items = batch.getJsonArray("items", new JsonArray());
     for (int i = 0; i < items.size(); i++) {

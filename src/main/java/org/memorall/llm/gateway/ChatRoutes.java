@@ -42,7 +42,10 @@ final class ChatRoutes {
     HttpServerResponse response = ctx.response();
     response.closeHandler(v -> stream.cancel());
     stream
-      .handler(completion -> Responses.json(response, 200, completion.toJson()))
+      .handler(completion -> {
+        Responses.servedBy(response, stream);
+        Responses.json(response, 200, completion.toJson());
+      })
       .exceptionHandler(ctx::fail)
       .endHandler(v -> {
         if (!response.ended()) {

@@ -30,6 +30,7 @@ final class SseRelay {
           return;
         }
         if (!sse.started()) {
+          Responses.servedBy(response, stream);
           sse.start();
         }
         sse.event(encode.apply(item));

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.serviceproxy.ServiceException;
 import org.memorall.llm.api.LlmErrors;
 
 import java.util.ArrayDeque;
@@ -14,27 +15,28 @@ import java.util.ArrayDeque;
  */
 final class LlmEntry {
 
+  static final String QUEUE_FULL = "queue_full";
+  static final String QUEUE_TIMEOUT = "queue_timeout";
+  static final String REMOVED = "llm_removed";
+
   final String name;
   final String type;
   final JsonObject config;
+  final RoutingPolicy policy;
   final Future<String> deployment;
   private final Vertx vertx;
-  private final int maxQueue;
-  private final long queueTimeoutMs;
   private final ArrayDeque<Waiter> queue = new ArrayDeque<>();
   private int slots = 1;
   private int inFlight;
   private boolean removed;
 
-  LlmEntry(Vertx vertx, String name, String type, JsonObject config, Future<String> deployment, int maxQueue,
-           long queueTimeoutMs) {
+  LlmEntry(Vertx vertx, String name, String type, JsonObject config, RoutingPolicy policy, Future<String> deployment) {
     this.vertx = vertx;
     this.name = name;
     this.type = type;
     this.config = config;
+    this.policy = policy;
     this.deployment = deployment;
-    this.maxQueue = maxQueue;
-    this.queueTimeoutMs = queueTimeoutMs;
   }
 
   void slots(int slots) {
@@ -57,19 +59,19 @@ final class LlmEntry {
   Waiter acquire() {
     Waiter waiter = new Waiter();
     if (removed) {
-      waiter.promise.fail(LlmErrors.unavailable("LLM '" + name + "' was removed"));
+      waiter.promise.fail(removedError());
     } else if (inFlight < slots && queue.isEmpty()) {
       inFlight++;
       waiter.promise.complete();
-    } else if (queue.size() >= maxQueue) {
-      waiter.promise.fail(LlmErrors.overloaded("LLM '" + name + "' is busy: " + queue.size()
-        + " requests are already queued. Retry later."));
+    } else if (queue.size() >= policy.maxQueue) {
+      waiter.promise.fail(LlmErrors.of(429, "rate_limit_error", null, QUEUE_FULL, "LLM '" + name + "' is busy: "
+        + queue.size() + " requests are already queued. Retry later."));
     } else {
       queue.add(waiter);
-      waiter.timer = vertx.setTimer(queueTimeoutMs, id -> {
+      waiter.timer = vertx.setTimer(policy.queueTimeoutMs, id -> {
         if (queue.remove(waiter)) {
-          waiter.promise.fail(LlmErrors.of(503, "server_error", null, "queue_timeout", "LLM '" + name
-            + "' did not free a slot within " + queueTimeoutMs + " ms; the request was not run"));
+          waiter.promise.fail(LlmErrors.of(503, "server_error", null, QUEUE_TIMEOUT, "LLM '" + name
+            + "' did not free a slot within " + policy.queueTimeoutMs + " ms; the request was not run"));
         }
       });
     }
@@ -88,8 +90,12 @@ final class LlmEntry {
     Waiter w;
     while ((w = queue.poll()) != null) {
       vertx.cancelTimer(w.timer);
-      w.promise.tryFail(LlmErrors.unavailable("LLM '" + name + "' was removed"));
+      w.promise.tryFail(removedError());
     }
+  }
+
+  private ServiceException removedError() {
+    return LlmErrors.of(503, "server_error", null, REMOVED, "LLM '" + name + "' was removed");
   }
 
   private void dispatch() {

@@ -1,6 +1,8 @@
 package org.memorall.llm.registry;
 
+import io.vertx.core.json.JsonObject;
 import org.memorall.llm.api.LlmErrors;
+import org.memorall.llm.api.LlmProvider;
 import org.memorall.llm.api.ProviderFactory;
 
 import java.util.Map;
@@ -9,6 +11,8 @@ import java.util.TreeMap;
 
 /** The provider types on the class path: every {@link ProviderFactory} found through {@link ServiceLoader}. */
 final class ProviderTypes {
+
+  static final String CUSTOM = "custom";
 
   private final Map<String, ProviderFactory> byType = new TreeMap<>();
   private final Map<String, String> canonical = new TreeMap<>();
@@ -23,13 +27,44 @@ final class ProviderTypes {
     }
   }
 
-  ProviderFactory factory(String type) {
+  /**
+   * A provider of {@code type}: a registered type or alias, or {@code custom} with {@code config.class} naming a
+   * {@link ProviderFactory} or {@link LlmProvider} class on the class path. Throws a 400 for an unknown type;
+   * IllegalArgumentException for a bad config.
+   */
+  LlmProvider create(String type, JsonObject config) {
+    if (CUSTOM.equals(type)) {
+      return custom(config);
+    }
     ProviderFactory factory = type == null ? null : byType.get(type);
     if (factory == null) {
       throw LlmErrors.invalidField("type", "Unknown LLM type '" + type + "'. Available types: "
-        + String.join(", ", byType.keySet()));
+        + String.join(", ", byType.keySet()) + ", " + CUSTOM + " (with config.class)");
     }
-    return factory;
+    return factory.create(canonical(type), config);
+  }
+
+  private static LlmProvider custom(JsonObject config) {
+    Object name = config.getValue("class");
+    if (!(name instanceof String)) {
+      throw new IllegalArgumentException("type 'custom' needs 'class': the name of a ProviderFactory or LlmProvider class");
+    }
+    Object instance;
+    try {
+      instance = Class.forName((String) name).getDeclaredConstructor().newInstance();
+    } catch (ClassNotFoundException e) {
+      throw new IllegalArgumentException("class '" + name + "' is not on the class path");
+    } catch (ReflectiveOperationException | LinkageError e) {
+      throw new IllegalArgumentException("class '" + name + "' cannot be created with a public no-argument constructor");
+    }
+    if (instance instanceof ProviderFactory) {
+      ProviderFactory factory = (ProviderFactory) instance;
+      return factory.create(factory.types().get(0), config);
+    }
+    if (instance instanceof LlmProvider) {
+      return (LlmProvider) instance;
+    }
+    throw new IllegalArgumentException("class '" + name + "' implements neither ProviderFactory nor LlmProvider");
   }
 
   /** The canonical name of a type or alias (wllama → llamacpp). */

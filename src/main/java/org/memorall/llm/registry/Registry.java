@@ -72,18 +72,20 @@ public final class Registry implements LlmService {
     if (entries.containsKey(name)) {
       throw LlmErrors.conflict("LLM '" + name + "' already exists");
     }
-    String canonical = types.canonical(type);
+    RoutingPolicy policy;
     LlmProvider provider;
+    String canonical = types.canonical(type);
     try {
-      provider = types.factory(type).create(canonical, llmConfig);
+      policy = new RoutingPolicy(llmConfig, config);
+      provider = types.create(type, RoutingPolicy.providerConfig(llmConfig));
     } catch (IllegalArgumentException e) {
       throw LlmErrors.invalidField("config", "Invalid config for LLM '" + name + "': " + e.getMessage());
     }
     JsonObject configCopy = llmConfig.copy();
-    ProviderVerticle verticle = new ProviderVerticle(name, canonical, provider, configCopy, config.modelsDir());
+    ProviderVerticle verticle = new ProviderVerticle(name, canonical, provider, RoutingPolicy.providerConfig(llmConfig),
+      config.modelsDir());
     Promise<String> deployed = Promise.promise();
-    LlmEntry entry = new LlmEntry(vertx, name, canonical, configCopy, deployed.future(), config.maxQueue(),
-      config.queueTimeoutMs());
+    LlmEntry entry = new LlmEntry(vertx, name, canonical, configCopy, policy, deployed.future());
     entries.put(name, entry);
     LOG.info(() -> "Creating LLM '" + name + "' (" + canonical + ") with config " + Secrets.redact(llmConfig).encode());
     long started = System.nanoTime();
@@ -107,7 +109,8 @@ public final class Registry implements LlmService {
     return entry;
   }
 
-  private Future<LlmEntry> ready(LlmEntry entry) {
+  /** The entry once its provider has started. */
+  Future<LlmEntry> ready(LlmEntry entry) {
     return entry.deployment.map(id -> entry).recover(e -> {
       io.vertx.serviceproxy.ServiceException error = LlmErrors.from(e);
       if (error.failureCode() >= 500) {
@@ -271,44 +274,38 @@ public final class Registry implements LlmService {
       Object model = body.getValue("model");
       name = model instanceof String ? (String) model : config.defaultName();
     }
-    entry(name).onFailure(out::fail).onSuccess(entry -> {
-      if (LlmClient.ACTION_SERVE.equals(action)) {
-        relay(entry, out, action, body, null);
-        return;
-      }
-      LlmEntry.Waiter waiter = entry.acquire();
-      out.cancelHandler(waiter::leave);
-      waiter.future().onFailure(out::fail).onSuccess(v -> {
-        if (out.isClosed()) {
-          entry.release();
-        } else {
-          relay(entry, out, action, body, entry::release);
-        }
-      });
-    });
-  }
-
-  private void relay(LlmEntry entry, StreamProducer out, String action, JsonObject body, Runnable onClose) {
-    LlmStream<JsonObject> inner = LlmStream.open(vertx, Addresses.provider(entry.name), action, body, null, json -> json);
-    if (onClose != null) {
-      inner.closeHandler(v -> onClose.run());
+    if (LlmClient.ACTION_CHAT.equals(action)) {
+      new ChatRelay(vertx, this, out, body).start(name);
+      return;
     }
-    out.cancelHandler(inner::cancel);
-    inner.handler(out::write).exceptionHandler(out::fail).endHandler(v -> out.end());
+    entry(name).onFailure(out::fail).onSuccess(entry -> {
+      out.meta(new JsonObject().put(LlmStream.SERVED_BY, entry.name));
+      LlmStream<JsonObject> inner = LlmStream.open(vertx, Addresses.provider(entry.name), action, body, null, json -> json);
+      out.cancelHandler(inner::cancel);
+      inner.handler(out::write).exceptionHandler(out::fail).endHandler(v -> out.end());
+    });
   }
 
   /** The ready entry named {@code name}; the default LLM is created on first use. */
   private Future<LlmEntry> entry(String name) {
+    try {
+      return ready(lookup(name));
+    } catch (RuntimeException e) {
+      return Future.failedFuture(LlmErrors.from(e));
+    }
+  }
+
+  /** The entry named {@code name}, maybe still loading; the default LLM is created on first use. */
+  LlmEntry lookup(String name) {
     LlmEntry entry = entries.get(name);
     if (entry == null && name.equals(config.defaultName())) {
-      try {
-        LOG.info("Creating the default LLM on first use");
-        entry = register(name, config.defaultType(), config.defaultConfig());
-      } catch (RuntimeException e) {
-        return Future.failedFuture(LlmErrors.from(e));
-      }
+      LOG.info("Creating the default LLM on first use");
+      entry = register(name, config.defaultType(), config.defaultConfig());
     }
-    return entry == null ? Future.failedFuture(notFound(name)) : ready(entry);
+    if (entry == null) {
+      throw notFound(name);
+    }
+    return entry;
   }
 
   private io.vertx.serviceproxy.ServiceException notFound(String name) {

@@ -30,6 +30,7 @@ public final class StreamProducer {
   private volatile boolean closed;
   private volatile Runnable cancelHandler;
   private Runnable closeHandler;
+  private JsonObject meta;
 
   // Only touched on the context.
   private Message<?> pending;
@@ -58,6 +59,14 @@ public final class StreamProducer {
 
   public void fail(Throwable error) {
     terminate(new JsonObject().put("error", LlmErrors.toJson(error)));
+  }
+
+  /**
+   * Facts about the stream for the consumer (e.g. which LLM serves it), sent with the next batch and merged into
+   * the consumer's {@code meta()}. Call on the producer's context.
+   */
+  public void meta(JsonObject facts) {
+    meta = meta == null ? facts.copy() : meta.mergeIn(facts);
   }
 
   /** The action to run, once, when the consumer cancels or disappears. Runs at once if it already did. */
@@ -116,10 +125,18 @@ public final class StreamProducer {
       Message<?> m = pending;
       pending = null;
       close();
-      m.reply(last.copy().put("items", items));
+      m.reply(withMeta(last.copy().put("items", items)));
     } else if (!items.isEmpty()) {
-      send(new JsonObject().put("items", items));
+      send(withMeta(new JsonObject().put("items", items)));
     }
+  }
+
+  private JsonObject withMeta(JsonObject batch) {
+    if (meta != null) {
+      batch.put("meta", meta);
+      meta = null;
+    }
+    return batch;
   }
 
   private void heartbeat() {

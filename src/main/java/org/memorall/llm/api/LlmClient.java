@@ -50,8 +50,14 @@ public final class LlmClient {
    * {@link io.vertx.serviceproxy.ServiceException}. {@link LlmStream#cancel()} stops the generation.
    */
   public LlmStream<ChatCompletionChunk> streamChatCompletions(String name, ChatCompletionRequest request) {
+    return streamChatCompletions(name, request, null);
+  }
+
+  /** Like {@link #streamChatCompletions(String, ChatCompletionRequest)}, within {@code timeouts} (null: the LLM's). */
+  public LlmStream<ChatCompletionChunk> streamChatCompletions(String name, ChatCompletionRequest request,
+                                                              RequestTimeouts timeouts) {
     JsonObject body = request.toJson().copy().put("stream", true);
-    return open(ACTION_CHAT, name, body, ChatCompletionChunk::new);
+    return open(ACTION_CHAT, name, body, timeouts, ChatCompletionChunk::new);
   }
 
   /**
@@ -59,14 +65,26 @@ public final class LlmClient {
    * Use {@link #chatCompletions} when cancelling is not needed.
    */
   public LlmStream<ChatCompletionResponse> completion(String name, ChatCompletionRequest request) {
+    return completion(name, request, null);
+  }
+
+  /** Like {@link #completion(String, ChatCompletionRequest)}, within {@code timeouts} (null: the LLM's). */
+  public LlmStream<ChatCompletionResponse> completion(String name, ChatCompletionRequest request,
+                                                      RequestTimeouts timeouts) {
     JsonObject body = request.toJson().copy().put("stream", false);
-    return open(ACTION_CHAT, name, body, ChatCompletionResponse::new);
+    return open(ACTION_CHAT, name, body, timeouts, ChatCompletionResponse::new);
   }
 
   /** A non-streamed chat completion from LLM {@code name} (null: the request's model, else the default). */
   public Future<ChatCompletionResponse> chatCompletions(String name, ChatCompletionRequest request) {
+    return chatCompletions(name, request, null);
+  }
+
+  /** Like {@link #chatCompletions(String, ChatCompletionRequest)}, within {@code timeouts} (null: the LLM's). */
+  public Future<ChatCompletionResponse> chatCompletions(String name, ChatCompletionRequest request,
+                                                        RequestTimeouts timeouts) {
     Promise<ChatCompletionResponse> promise = Promise.promise();
-    LlmStream<ChatCompletionResponse> stream = completion(name, request);
+    LlmStream<ChatCompletionResponse> stream = completion(name, request, timeouts);
     stream
       .handler(response -> promise.tryComplete(response.setServedBy(stream.servedBy())))
       .exceptionHandler(promise::tryFail)
@@ -76,11 +94,12 @@ public final class LlmClient {
 
   /** Loads a model into LLM {@code name}: progress events, the last one with phase {@code ready} and the model. */
   public LlmStream<ServeProgress> serve(String name, ServeRequest request) {
-    return open(ACTION_SERVE, name, request.toJson(), ServeProgress::new);
+    return open(ACTION_SERVE, name, request.toJson(), null, ServeProgress::new);
   }
 
-  private <T> LlmStream<T> open(String action, String name, JsonObject body, Function<JsonObject, T> mapper) {
-    DeliveryOptions options = new DeliveryOptions();
+  private <T> LlmStream<T> open(String action, String name, JsonObject body, RequestTimeouts timeouts,
+                                Function<JsonObject, T> mapper) {
+    DeliveryOptions options = timeouts == null ? new DeliveryOptions() : timeouts.applyTo(new DeliveryOptions());
     if (name != null) {
       options.addHeader(HEADER_LLM, name);
     }

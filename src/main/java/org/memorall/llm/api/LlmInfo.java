@@ -5,8 +5,9 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * What the registry knows of one named LLM: {@code name}, {@code type}, {@code status} (loading, ready, failed,
- * unloaded), {@code model}, {@code slots}, {@code inFlight}, {@code queued}, {@code error} when it failed, and its
- * {@code config} with secrets redacted.
+ * unloaded), {@code percent} while loading, {@code model}, {@code slots}, {@code inFlight}, {@code queued},
+ * {@code error} when it failed (with {@code retryInMs}, the backoff left before the next request re-initialises it,
+ * and {@code failuresInARow}), and its {@code config} with secrets redacted.
  */
 @DataObject
 public class LlmInfo extends JsonData {

@@ -28,6 +28,8 @@ public final class LlmStream<T> implements ReadStream<T> {
 
   /** Meta field: the name of the LLM serving the stream (after a fallback, the one serving it now). */
   public static final String SERVED_BY = "servedBy";
+  /** Meta field of a chat completion: milliseconds it waited in the LLM's queue for a slot. */
+  public static final String QUEUE_WAIT_MS = "queueWaitMs";
 
   private final Function<JsonObject, T> mapper;
   private final DeliveryOptions ackOptions = new DeliveryOptions().setSendTimeout(StreamOptions.IDLE_TIMEOUT_MS);

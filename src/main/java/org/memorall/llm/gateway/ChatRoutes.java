@@ -9,12 +9,17 @@ import org.memorall.llm.api.ChatCompletionResponse;
 import org.memorall.llm.api.LlmClient;
 import org.memorall.llm.api.LlmErrors;
 import org.memorall.llm.api.LlmStream;
+import org.memorall.llm.api.RequestTimeouts;
 
 /**
  * {@code POST /v1/chat/completions} (the LLM named by {@code model}, else the default) and
  * {@code POST /llms/{name}/v1/chat/completions} (the LLM named by the path; {@code model} goes to its provider).
  */
 final class ChatRoutes {
+
+  /** Per-request limits (see {@link RequestTimeouts}); a bad value is a 400 naming the header. */
+  static final String REQUEST_TIMEOUT_HEADER = "X-Request-Timeout-Ms";
+  static final String FIRST_TOKEN_TIMEOUT_HEADER = "X-First-Token-Timeout-Ms";
 
   private final LlmClient client;
 
@@ -29,12 +34,14 @@ final class ChatRoutes {
 
   /** {@code name} null lets the registry pick the LLM from the request's model, else the default LLM. */
   private void complete(RoutingContext ctx, String name) {
+    RequestTimeouts timeouts = RequestTimeouts.fromHeaders(ctx.request().headers(), REQUEST_TIMEOUT_HEADER,
+      FIRST_TOKEN_TIMEOUT_HEADER);
     ChatCompletionRequest request = new ChatCompletionRequest(RequestBodies.object(ctx)).validate();
     if (request.isStream()) {
-      LlmStream<ChatCompletionChunk> stream = client.streamChatCompletions(name, request);
+      LlmStream<ChatCompletionChunk> stream = client.streamChatCompletions(name, request, timeouts);
       SseRelay.relay(ctx, stream, chunk -> chunk.toJson().toBuffer());
     } else {
-      respond(ctx, client.completion(name, request));
+      respond(ctx, client.completion(name, request, timeouts));
     }
   }
 

@@ -27,7 +27,19 @@ final class ErrorHandler implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
-    ServiceException error = toServiceException(ctx);
+    handle(ctx, ctx.statusCode());
+  }
+
+  /**
+   * The handler for the router's own failures with {@code status} that it reports without setting the context's
+   * status, such as a path whose percent-encoding is invalid (400).
+   */
+  Handler<RoutingContext> forStatus(int status) {
+    return ctx -> handle(ctx, ctx.statusCode() == -1 ? status : ctx.statusCode());
+  }
+
+  private void handle(RoutingContext ctx, int statusCode) {
+    ServiceException error = toServiceException(ctx, statusCode);
     HttpServerResponse response = ctx.response();
     if (response.headWritten()) {
       // A stream that already started reports its own errors; all that is left is to stop.
@@ -45,7 +57,7 @@ final class ErrorHandler implements Handler<RoutingContext> {
     Responses.json(response, status, LlmErrors.openAiBody(error));
   }
 
-  private ServiceException toServiceException(RoutingContext ctx) {
+  private ServiceException toServiceException(RoutingContext ctx, int statusCode) {
     Throwable failure = ctx.failure();
     if (failure instanceof ServiceException) {
       ServiceException e = (ServiceException) failure;
@@ -62,11 +74,16 @@ final class ErrorHandler implements Handler<RoutingContext> {
       // Event-bus timeouts and missing handlers have their own statuses (504, 503).
       return LlmErrors.from(failure);
     }
-    if (failure != null) {
+    if (failure != null && !(statusCode >= 400 && statusCode < 500)) {
       return internal(ctx, failure);
     }
+    // A client error found by the router or the body handler (e.g. a malformed form body, 400) is the client's.
     String route = ctx.request().method() + " " + ctx.request().path();
-    switch (ctx.statusCode()) {
+    switch (statusCode) {
+      case 400:
+        return LlmErrors.of(400, "invalid_request_error", null, "invalid_request",
+          "Malformed request (" + route + "): " + (failure == null || failure.getMessage() == null
+            ? "invalid URL or body" : failure.getMessage()));
       case 404:
         return LlmErrors.of(404, "invalid_request_error", null, "unknown_url", "Unknown URL: " + route);
       case 405:
@@ -76,7 +93,7 @@ final class ErrorHandler implements Handler<RoutingContext> {
         return LlmErrors.of(413, "invalid_request_error", null, "request_too_large",
           "The request body is larger than the limit of " + maxBodyBytes + " bytes");
       default:
-        int status = ctx.statusCode() >= 400 && ctx.statusCode() < 600 ? ctx.statusCode() : 500;
+        int status = statusCode >= 400 && statusCode < 600 ? statusCode : 500;
         return LlmErrors.of(status, status >= 500 ? "server_error" : "invalid_request_error", null, null,
           "Request failed (" + route + ")");
     }

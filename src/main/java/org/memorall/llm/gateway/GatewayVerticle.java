@@ -6,8 +6,11 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 import org.memorall.llm.api.LlmClient;
+import org.memorall.llm.api.LlmErrors;
 import org.memorall.llm.api.LlmService;
 import org.memorall.llm.node.NodeConfig;
+
+import java.util.concurrent.TimeUnit;
 
 /**
  * The OpenAI-compatible HTTP gateway: an HTTP server and its routes, nothing else. It keeps no LLM state; every
@@ -18,6 +21,7 @@ public final class GatewayVerticle extends VerticleBase {
 
   private final NodeConfig config;
   private HttpServer server;
+  private volatile boolean closing;
 
   public GatewayVerticle(NodeConfig config) {
     this.config = config;
@@ -30,17 +34,36 @@ public final class GatewayVerticle extends VerticleBase {
     ErrorHandler errors = new ErrorHandler(config.maxBodyBytes());
 
     Router router = Router.router(vertx);
+    router.route().handler(ctx -> {
+      if (closing) {
+        // A request on a connection opened before the shutdown began.
+        ctx.response().putHeader("Connection", "close");
+        ctx.fail(LlmErrors.of(503, "server_error", null, "shutting_down", "The server is shutting down"));
+      } else {
+        ctx.next();
+      }
+    });
     router.route().handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()));
     new ChatRoutes(client).mount(router);
     new ModelRoutes(service, client).mount(router);
     new ManagementRoutes(service).mount(router);
     router.route().failureHandler(errors);
+    router.errorHandler(400, errors.forStatus(400)); // e.g. a path with an invalid %-escape
     router.errorHandler(404, errors);
     router.errorHandler(405, errors);
 
     return vertx.createHttpServer().requestHandler(router)
       .listen(config.httpPort(), config.httpHost())
       .onSuccess(s -> server = s);
+  }
+
+  /**
+   * Stops accepting connections and requests (503) at once; the requests in flight go on, and their connections
+   * close when they end or after {@code timeoutMs}. May be called from any thread.
+   */
+  public Future<Void> shutdown(long timeoutMs) {
+    closing = true;
+    return server.shutdown(timeoutMs, TimeUnit.MILLISECONDS);
   }
 
   public int actualPort() {

@@ -9,6 +9,8 @@ import org.memorall.llm.api.LlmStream;
 final class Responses {
 
   static final String SERVED_BY_HEADER = "X-LLM-Served-By";
+  /** Milliseconds a chat completion waited in its LLM's queue for a slot. */
+  static final String QUEUE_WAIT_HEADER = "X-LLM-Queue-Wait-Ms";
 
   private Responses() {
   }
@@ -22,11 +24,18 @@ final class Responses {
       .end(body.toBuffer());
   }
 
-  /** {@code X-LLM-Served-By}: which LLM answers (it differs from the one asked for after a fallback). */
+  /**
+   * {@code X-LLM-Served-By}: which LLM answers (it differs from the one asked for after a fallback), and for a chat
+   * completion {@code X-LLM-Queue-Wait-Ms}: how long it waited for a slot.
+   */
   static void servedBy(HttpServerResponse response, LlmStream<?> stream) {
     String name = stream.servedBy();
     if (name != null && !response.headWritten()) {
       response.putHeader(SERVED_BY_HEADER, name);
+      Object waited = stream.meta().getValue(LlmStream.QUEUE_WAIT_MS);
+      if (waited instanceof Number) {
+        response.putHeader(QUEUE_WAIT_HEADER, waited.toString());
+      }
     }
   }
 

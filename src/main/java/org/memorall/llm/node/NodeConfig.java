@@ -55,6 +55,11 @@ public final class NodeConfig {
     return http().getLong("maxBodyBytes", 4L * 1024 * 1024);
   }
 
+  /** How long streams in flight may run on after a shutdown began (SIGTERM) before they end with an error. */
+  public long shutdownGraceMs() {
+    return json.getLong("shutdownGraceMs", 10_000L);
+  }
+
   public Path modelsDir() {
     String dir = json.getString("MODELS_DIR", json.getString("modelsDir"));
     return dir != null ? Paths.get(dir) : Paths.get(System.getProperty("user.home"), ".cache", "llm-runtime", "models");

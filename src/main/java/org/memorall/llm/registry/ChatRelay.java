@@ -8,6 +8,7 @@ import org.memorall.llm.api.Addresses;
 import org.memorall.llm.api.LlmClient;
 import org.memorall.llm.api.LlmErrors;
 import org.memorall.llm.api.LlmStream;
+import org.memorall.llm.api.RequestTimeouts;
 import org.memorall.llm.stream.StreamProducer;
 
 import java.util.ArrayList;
@@ -19,6 +20,8 @@ import java.util.logging.Logger;
  * client, retry transient failures with backoff while nothing was sent, and fall back to the LLM's fallbacks when
  * it fails, is missing or not ready. A stream that breaks after tokens were sent continues on the next fallback
  * with the original messages plus the partial answer, under the same chunk id, so the client sees one stream.
+ * The request has a deadline and, when streamed, a first-token timeout, both counted from its arrival (time queued
+ * included): when one passes, the request ends with a 504 and its generation is cancelled, which frees its slot.
  * Runs on the registry's context.
  */
 final class ChatRelay {
@@ -29,6 +32,7 @@ final class ChatRelay {
   private final Registry registry;
   private final StreamProducer out;
   private final JsonObject body;
+  private final RequestTimeouts timeouts;
   private final boolean stream;
   private final long startedNanos = System.nanoTime();
   private final List<String> chain = new ArrayList<>();
@@ -40,12 +44,21 @@ final class ChatRelay {
   private boolean sent;
   private int chunksSent;
   private String streamId;
+  private LlmEntry.Waiter waiter;
+  /** How long the request waited for its slot (the last wait, after a retry). */
+  private long queueWaitMs;
+  private LlmStream<JsonObject> inner;
+  private boolean tokenSeen;
+  private boolean aborted;
+  private long requestTimer = -1;
+  private long firstTokenTimer = -1;
 
-  ChatRelay(Vertx vertx, Registry registry, StreamProducer out, JsonObject body) {
+  ChatRelay(Vertx vertx, Registry registry, StreamProducer out, JsonObject body, RequestTimeouts timeouts) {
     this.vertx = vertx;
     this.registry = registry;
     this.out = out;
     this.body = body;
+    this.timeouts = timeouts;
     this.stream = Boolean.TRUE.equals(body.getValue("stream"));
   }
 
@@ -67,13 +80,19 @@ final class ChatRelay {
       // The first LLM's policy rules the whole request: its retries, its fallbacks, in its order.
       policy = entry.policy;
       entry.policy.fallbacks.stream().filter(f -> !chain.contains(f)).forEach(chain::add);
+      startTimers();
     }
+    enter(entry);
+  }
+
+  /** Waits for the LLM to be ready (a failed one fails fast), then for a slot. */
+  private void enter(LlmEntry entry) {
     registry.ready(entry).onComplete(ar -> {
-      if (out.isClosed()) {
+      if (over()) {
         return;
       }
       if (ar.failed()) {
-        failover(name, LlmErrors.from(ar.cause()));
+        failover(entry.name, LlmErrors.from(ar.cause()));
       } else {
         acquire(entry);
       }
@@ -81,23 +100,30 @@ final class ChatRelay {
   }
 
   private void acquire(LlmEntry entry) {
-    LlmEntry.Waiter waiter = entry.acquire();
-    out.cancelHandler(waiter::leave);
-    waiter.future().onComplete(ar -> {
-      if (ar.failed()) {
+    long queuedAt = System.nanoTime();
+    LlmEntry.Waiter w = entry.acquire();
+    waiter = w;
+    out.cancelHandler(w::leave);
+    w.future().onComplete(ar -> {
+      waiter = null;
+      if (over()) {
+        if (ar.succeeded()) {
+          entry.release();
+        }
+      } else if (ar.failed()) {
         failover(entry.name, LlmErrors.from(ar.cause()));
-      } else if (out.isClosed()) {
-        entry.release();
       } else {
+        queueWaitMs = (System.nanoTime() - queuedAt) / 1_000_000;
         relay(entry);
       }
     });
   }
 
   private void relay(LlmEntry entry) {
-    out.meta(new JsonObject().put(LlmStream.SERVED_BY, entry.name));
+    out.meta(new JsonObject().put(LlmStream.SERVED_BY, entry.name).put(LlmStream.QUEUE_WAIT_MS, queueWaitMs));
     LlmStream<JsonObject> inner = LlmStream.open(vertx, Addresses.provider(entry.name), LlmClient.ACTION_CHAT,
       sent ? continuation() : body, null, json -> json);
+    this.inner = inner;
     inner.closeHandler(v -> entry.release());
     out.cancelHandler(inner::cancel);
     boolean resumed = sent;
@@ -122,14 +148,31 @@ final class ChatRelay {
         chunksSent++;
       }
     }
+    if (!tokenSeen && !isRoleOnly(item)) {
+      tokenSeen = true;
+      vertx.cancelTimer(firstTokenTimer);
+    }
     sent = true;
     out.write(item);
   }
 
+  /** The provider failed this request: first find out whether the LLM itself broke, then retry or fall back. */
   private void onFailure(LlmEntry entry, ServiceException error) {
-    if (out.isClosed()) {
+    if (over()) {
       return;
     }
+    if (error.failureCode() == 499 || "cancelled".equals(code(error))) {
+      decide(entry, error);
+      return;
+    }
+    registry.checkHealth(entry).onComplete(v -> {
+      if (!over()) {
+        decide(entry, entry.failure() != null ? entry.failedError() : error);
+      }
+    });
+  }
+
+  private void decide(LlmEntry entry, ServiceException error) {
     long elapsedMs = (System.nanoTime() - startedNanos) / 1_000_000;
     if (!sent && retryable(error) && attempt + 1 < policy.maxAttempts) {
       long delay = policy.backoffMs(attempt + 1, LlmErrors.retryAfterMs(error));
@@ -138,8 +181,8 @@ final class ChatRelay {
         LOG.info(() -> "LLM '" + entry.name + "' failed (" + error.failureCode() + " " + error.getMessage()
           + "); retry " + attempt + " in " + delay + " ms");
         vertx.setTimer(delay, id -> {
-          if (!out.isClosed()) {
-            acquire(entry);
+          if (!over()) {
+            enter(entry);
           }
         });
         return;
@@ -183,10 +226,14 @@ final class ChatRelay {
     return next;
   }
 
-  /** Transient failures: rate limits, server errors and timeouts, but not the registry's own queue verdicts. */
+  /**
+   * Transient failures: rate limits, server errors and timeouts, but not the registry's own verdicts (a full
+   * queue, a failed LLM backing off: retrying soon would get the same answer).
+   */
   private static boolean retryable(ServiceException e) {
-    String code = e.getDebugInfo() == null ? null : e.getDebugInfo().getString("code");
-    if (LlmEntry.QUEUE_FULL.equals(code) || LlmEntry.QUEUE_TIMEOUT.equals(code) || LlmEntry.REMOVED.equals(code)) {
+    String code = code(e);
+    if (LlmEntry.QUEUE_FULL.equals(code) || LlmEntry.QUEUE_TIMEOUT.equals(code) || LlmEntry.REMOVED.equals(code)
+      || LlmEntry.FAILED.equals(code)) {
       return false;
     }
     int s = e.failureCode();
@@ -197,6 +244,89 @@ final class ChatRelay {
   private static boolean fallsOver(ServiceException e) {
     int s = e.failureCode();
     return s == 404 || s == 408 || s == 429 || s >= 500;
+  }
+
+  // ---- time limits ----
+
+  /** Arms the deadline and the first-token timeout, the shorter of the request's and the first LLM's. */
+  private void startTimers() {
+    long request = limit(policy.requestTimeoutMs, timeouts == null ? null : timeouts.getRequestTimeoutMs());
+    long firstToken = limit(policy.firstTokenTimeoutMs, timeouts == null ? null : timeouts.getFirstTokenTimeoutMs());
+    requestTimer = vertx.setTimer(remaining(request), id -> abort(LlmErrors.of(504, "server_error", null,
+      "request_timeout", "The request to LLM '" + current() + "' did not finish within " + request
+        + " ms (X-Request-Timeout-Ms or the LLM's requestTimeoutMs); it was stopped")));
+    // A non-streamed answer arrives whole, so its first token is its last: only the deadline bounds it.
+    if (stream && !tokenSeen) {
+      firstTokenTimer = vertx.setTimer(remaining(firstToken), id -> {
+        if (!tokenSeen) {
+          abort(LlmErrors.of(504, "server_error", null, "first_token_timeout", "LLM '" + current()
+            + "' sent no token within " + firstToken + " ms (X-First-Token-Timeout-Ms or the LLM's "
+            + "firstTokenTimeoutMs); the request was stopped"));
+        }
+      });
+    }
+  }
+
+  private static long limit(long configured, Long asked) {
+    return asked == null ? configured : Math.min(configured, asked);
+  }
+
+  /** Milliseconds left of {@code limitMs} counted from the request's arrival (at least 1, for setTimer). */
+  private long remaining(long limitMs) {
+    return Math.max(1, limitMs - (System.nanoTime() - startedNanos) / 1_000_000);
+  }
+
+  private String current() {
+    return chain.get(index);
+  }
+
+  /**
+   * Ends the request now with {@code error}: leaves the queue, or cancels the generation (its slot is freed when
+   * the provider confirms). Used for time limits and for the end of a shutdown's grace period.
+   */
+  void abort(ServiceException error) {
+    if (over()) {
+      return;
+    }
+    aborted = true;
+    LOG.info(() -> "Ending a request to LLM '" + current() + "': " + error.getMessage());
+    if (waiter != null) {
+      waiter.leave();
+    }
+    if (inner != null) {
+      inner.cancel();
+    }
+    out.fail(error);
+  }
+
+  /** The request is over (answered, aborted or cancelled by its client): nothing more may start for it. */
+  private boolean over() {
+    return aborted || out.isClosed();
+  }
+
+  /** The stream to the client is over: its timers must not fire. */
+  void closed() {
+    vertx.cancelTimer(requestTimer);
+    vertx.cancelTimer(firstTokenTimer);
+  }
+
+  /** The first chunk of a stream only names the role; it is not a token yet. */
+  private boolean isRoleOnly(JsonObject item) {
+    JsonObject delta = stream ? firstDelta(item) : null;
+    if (delta == null || item.getJsonArray("choices").getJsonObject(0).getValue("finish_reason") != null) {
+      return false;
+    }
+    for (String key : delta.fieldNames()) {
+      Object value = delta.getValue(key);
+      if (!"role".equals(key) && value != null && !"".equals(value)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static String code(ServiceException e) {
+    return e.getDebugInfo() == null ? null : e.getDebugInfo().getString("code");
   }
 
   private static JsonObject firstDelta(JsonObject chunk) {

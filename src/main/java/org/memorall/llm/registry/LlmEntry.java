@@ -11,32 +11,40 @@ import java.util.ArrayDeque;
 
 /**
  * One named LLM in the registry and its queue of chat completions: FIFO, at most {@code slots} in flight,
- * at most {@code maxQueue} waiting for at most {@code queueTimeoutMs}. Used on the registry's context only.
+ * at most {@code maxQueue} waiting for at most {@code queueTimeoutMs}. An LLM whose provider broke after it was
+ * ready is {@linkplain #fail failed}: it refuses requests until its backoff has passed, then the registry starts
+ * a new provider. Used on the registry's context only.
  */
 final class LlmEntry {
 
   static final String QUEUE_FULL = "queue_full";
   static final String QUEUE_TIMEOUT = "queue_timeout";
   static final String REMOVED = "llm_removed";
+  static final String FAILED = "llm_failed";
+  /** Backoff before re-initialising a failed LLM: doubles with each failure in a row, capped. */
+  static final long FIRST_BACKOFF_MS = 1000, MAX_BACKOFF_MS = 60_000;
 
   final String name;
   final String type;
   final JsonObject config;
   final RoutingPolicy policy;
-  final Future<String> deployment;
+  /** The provider verticle's deployment; replaced when a failed LLM is re-initialised. */
+  Future<String> deployment;
   private final Vertx vertx;
   private final ArrayDeque<Waiter> queue = new ArrayDeque<>();
   private int slots = 1;
   private int inFlight;
   private boolean removed;
+  private String failure;
+  private int failuresInARow;
+  private long retryAtNanos;
 
-  LlmEntry(Vertx vertx, String name, String type, JsonObject config, RoutingPolicy policy, Future<String> deployment) {
+  LlmEntry(Vertx vertx, String name, String type, JsonObject config, RoutingPolicy policy) {
     this.vertx = vertx;
     this.name = name;
     this.type = type;
     this.config = config;
     this.policy = policy;
-    this.deployment = deployment;
   }
 
   void slots(int slots) {
@@ -87,11 +95,55 @@ final class LlmEntry {
   /** Fails everything queued: the LLM is going away. */
   void remove() {
     removed = true;
+    failQueued(removedError());
+  }
+
+  private void failQueued(ServiceException error) {
     Waiter w;
     while ((w = queue.poll()) != null) {
       vertx.cancelTimer(w.timer);
-      w.promise.tryFail(removedError());
+      w.promise.tryFail(error);
     }
+  }
+
+  /** Marks the LLM failed for {@code reason} and answers everything queued with {@link #failedError()}. */
+  void fail(String reason) {
+    failure = reason;
+    long backoff = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS << Math.min(failuresInARow, 16));
+    failuresInARow++;
+    retryAtNanos = System.nanoTime() + backoff * 1_000_000L;
+    failQueued(failedError());
+  }
+
+  /** The reason the LLM failed, or null when it is not failed (also while it is being re-initialised). */
+  String failure() {
+    return failure;
+  }
+
+  int failuresInARow() {
+    return failuresInARow;
+  }
+
+  /** How long until the failed LLM may be re-initialised; 0 when it may be now. */
+  long retryInMs() {
+    return Math.max(0, (retryAtNanos - System.nanoTime() + 999_999) / 1_000_000);
+  }
+
+  /** A re-initialisation begins: the LLM is loading again, the failure count stays for the next backoff. */
+  void recovering() {
+    failure = null;
+  }
+
+  /** The provider started again: the backoff starts over. */
+  void recovered() {
+    failuresInARow = 0;
+  }
+
+  /** What a request to the failed LLM gets: a 503 naming the reason, with Retry-After at the end of the backoff. */
+  ServiceException failedError() {
+    long wait = retryInMs();
+    return LlmErrors.withRetryAfter(LlmErrors.of(503, "server_error", null, FAILED, "LLM '" + name + "' failed: "
+      + failure + (wait > 0 ? "; it is re-initialised on a request after " + wait + " ms" : "")), Math.max(wait, 1));
   }
 
   private ServiceException removedError() {

@@ -107,7 +107,7 @@ public final class ProviderVerticle extends VerticleBase {
         default:
           LlmErrors.fail(message, LlmErrors.badRequest("Unknown provider action '" + action + "'"));
       }
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       LlmErrors.fail(message, e);
     }
   }
@@ -121,7 +121,7 @@ public final class ProviderVerticle extends VerticleBase {
     StreamProducer producer = track(new StreamProducer(vertx, message));
     try {
       provider.chatCompletions(new ChatCompletionRequest(message.body()), new ProducerSink(producer));
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       producer.fail(e); // the stream owns the message now: answer through it, once
     }
   }
@@ -131,7 +131,7 @@ public final class ProviderVerticle extends VerticleBase {
     Future<ModelInfo> served;
     try {
       served = provider.serve(new ServeRequest(message.body()), progress -> producer.write(progress.toJson()));
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       served = Future.failedFuture(e);
     }
     served

@@ -18,15 +18,18 @@ import org.memorall.llm.api.LlmService;
 import org.memorall.llm.api.LlmStream;
 import org.memorall.llm.api.ModelInfo;
 import org.memorall.llm.api.ModelList;
+import org.memorall.llm.api.RequestTimeouts;
 import org.memorall.llm.api.Secrets;
 import org.memorall.llm.api.ServeRequest;
 import org.memorall.llm.stream.StreamProducer;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.logging.Logger;
 import java.util.regex.Pattern;
 
@@ -39,6 +42,7 @@ public final class Registry implements LlmService {
 
   private static final Logger LOG = Logger.getLogger(Registry.class.getName());
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+  static final String SHUTTING_DOWN = "shutting_down";
   private static final DeliveryOptions STATUS_TIMEOUT = new DeliveryOptions().setSendTimeout(5000);
 
   private final Vertx vertx;
@@ -46,6 +50,10 @@ public final class Registry implements LlmService {
   private final ProviderTypes types = new ProviderTypes();
   private final Map<String, LlmEntry> entries = new LinkedHashMap<>();
   private final LlmClient client;
+  /** Chat completions being answered, so that a shutdown can wait for them and end the rest. */
+  private final Set<ChatRelay> relays = new HashSet<>();
+  private boolean closing;
+  private Promise<Void> drained;
 
   public Registry(Vertx vertx, RegistryConfig config) {
     this.vertx = vertx;
@@ -73,23 +81,42 @@ public final class Registry implements LlmService {
       throw LlmErrors.conflict("LLM '" + name + "' already exists");
     }
     RoutingPolicy policy;
-    LlmProvider provider;
     String canonical = types.canonical(type);
     try {
       policy = new RoutingPolicy(llmConfig, config);
-      provider = types.create(type, RoutingPolicy.providerConfig(llmConfig));
     } catch (IllegalArgumentException e) {
       throw LlmErrors.invalidField("config", "Invalid config for LLM '" + name + "': " + e.getMessage());
     }
-    JsonObject configCopy = llmConfig.copy();
-    ProviderVerticle verticle = new ProviderVerticle(name, canonical, provider, RoutingPolicy.providerConfig(llmConfig),
-      config.modelsDir());
-    Promise<String> deployed = Promise.promise();
-    LlmEntry entry = new LlmEntry(vertx, name, canonical, configCopy, policy, deployed.future());
+    LlmEntry entry = new LlmEntry(vertx, name, canonical, llmConfig.copy(), policy);
+    Future<String> deployed = deploy(entry);
     entries.put(name, entry);
     LOG.info(() -> "Creating LLM '" + name + "' (" + canonical + ") with config " + Secrets.redact(llmConfig).encode());
+    entry.deployment = deployed.onFailure(e -> {
+      // A failed create is answered at once, and the LLM does not stay: the user sees the error and fixes it.
+      if (entries.get(name) == entry) {
+        entries.remove(name);
+        entry.remove();
+      }
+    });
+    return entry;
+  }
+
+  /**
+   * Deploys a new provider verticle for {@code entry} and learns its slots; completes when the provider has
+   * started. Throws a 400 for a bad provider config.
+   */
+  private Future<String> deploy(LlmEntry entry) {
+    String name = entry.name;
+    LlmProvider provider;
+    try {
+      provider = types.create(entry.type, RoutingPolicy.providerConfig(entry.config));
+    } catch (IllegalArgumentException e) {
+      throw LlmErrors.invalidField("config", "Invalid config for LLM '" + name + "': " + e.getMessage());
+    }
+    ProviderVerticle verticle = new ProviderVerticle(name, entry.type, provider,
+      RoutingPolicy.providerConfig(entry.config), config.modelsDir());
     long started = System.nanoTime();
-    vertx.deployVerticle(verticle, new DeploymentOptions())
+    return vertx.deployVerticle(verticle, new DeploymentOptions())
       .compose(id -> providerStatus(name)
         .map(status -> {
           entry.slots(status.getInteger("slots", 1));
@@ -98,26 +125,94 @@ public final class Registry implements LlmService {
         // Never leave a provider listening at an address the registry no longer knows.
         .recover(e -> vertx.undeploy(id).transform(v -> Future.failedFuture(e))))
       .onSuccess(id -> LOG.info(() -> "LLM '" + name + "' ready in " + (System.nanoTime() - started) / 1_000_000 + " ms"))
-      .onFailure(e -> {
-        LOG.warning(() -> "LLM '" + name + "' failed to start: " + e.getMessage());
-        if (entries.get(name) == entry) {
-          entries.remove(name);
-          entry.remove();
-        }
-      })
-      .onComplete(deployed);
-    return entry;
+      .onFailure(e -> LOG.warning(() -> "LLM '" + name + "' failed to start: " + e.getMessage()));
   }
 
-  /** The entry once its provider has started. */
+  /**
+   * The entry once its provider has started. A failed LLM fails fast while it backs off, and is re-initialised by
+   * the first request after that.
+   */
   Future<LlmEntry> ready(LlmEntry entry) {
+    if (entry.failure() != null) {
+      if (entry.retryInMs() > 0 || closing) {
+        return Future.failedFuture(entry.failedError());
+      }
+      reinitialise(entry);
+    }
     return entry.deployment.map(id -> entry).recover(e -> {
+      if (entry.failure() != null) {
+        return Future.failedFuture(entry.failedError());
+      }
       io.vertx.serviceproxy.ServiceException error = LlmErrors.from(e);
       if (error.failureCode() >= 500) {
         error = LlmErrors.unavailable("LLM '" + entry.name + "' failed to start: " + error.getMessage());
       }
       return Future.failedFuture(error);
     });
+  }
+
+  /** Starts a new provider for a failed LLM; requests wait for it as for a first load. */
+  private void reinitialise(LlmEntry entry) {
+    LOG.info(() -> "Re-initialising failed LLM '" + entry.name + "' (failure " + entry.failuresInARow() + " in a row)");
+    entry.recovering();
+    Future<String> deployed;
+    try {
+      deployed = deploy(entry);
+    } catch (RuntimeException e) {
+      deployed = Future.failedFuture(e);
+    }
+    entry.deployment = deployed
+      .onSuccess(id -> {
+        if (entries.get(entry.name) == entry) {
+          entry.recovered();
+        } else {
+          vertx.undeploy(id); // removed while it started
+        }
+      })
+      .onFailure(e -> markFailed(entry, LlmErrors.from(e).getMessage()));
+  }
+
+  /**
+   * After a provider failure: asks the provider how it is, and marks the LLM failed when it does not answer (its
+   * verticle is gone, its event loop is stuck) or reports itself failed (its model cannot load).
+   */
+  Future<Void> checkHealth(LlmEntry entry) {
+    return checkHealth(entry, entry.deployment, System.nanoTime() + HEALTH_WAIT_NANOS);
+  }
+
+  /** How long a health check waits for a provider that is loading (another request may be reloading its model). */
+  private static final long HEALTH_WAIT_NANOS = 5_000_000_000L;
+
+  private Future<Void> checkHealth(LlmEntry entry, Future<String> deployment, long untilNanos) {
+    if (entry.failure() != null || entry.deployment != deployment || !deployment.succeeded()) {
+      return Future.succeededFuture();
+    }
+    return providerStatus(entry.name).transform(ar -> {
+      if (entry.deployment != deployment || entry.failure() != null) {
+        return Future.succeededFuture();
+      }
+      if (ar.failed()) {
+        markFailed(entry, "its provider does not answer (" + LlmErrors.from(ar.cause()).getMessage() + ")");
+      } else if ("failed".equals(ar.result().getString("status"))) {
+        markFailed(entry, ar.result().getString("error", "its provider reported a failure"));
+      } else if ("loading".equals(ar.result().getString("status")) && System.nanoTime() < untilNanos) {
+        // The verdict is the outcome of that load, which may be the very failure this request met.
+        return vertx.timer(100).compose(v -> checkHealth(entry, deployment, untilNanos));
+      }
+      return Future.succeededFuture();
+    });
+  }
+
+  /** Marks a registered LLM failed: its queue is answered, its broken provider undeployed. */
+  private void markFailed(LlmEntry entry, String reason) {
+    if (entries.get(entry.name) != entry || entry.failure() != null) {
+      return;
+    }
+    entry.fail(reason);
+    LOG.warning(() -> "LLM '" + entry.name + "' failed: " + reason + "; re-initialised on a request after "
+      + entry.retryInMs() + " ms");
+    // A broken provider must not keep its memory or its address; a new one is deployed on recovery.
+    entry.deployment.onSuccess(id -> vertx.undeploy(id));
   }
 
   @Override
@@ -147,6 +242,7 @@ public final class Registry implements LlmService {
     LOG.info(() -> "Removing LLM '" + name + "'");
     return entry.deployment
       .compose(id -> vertx.undeploy(id), e -> Future.succeededFuture())
+      .otherwise(e -> null) // already undeployed (a failed LLM's provider)
       .map(true);
   }
 
@@ -184,15 +280,32 @@ public final class Registry implements LlmService {
       .put("inFlight", entry.inFlight())
       .put("queued", entry.queued())
       .put("config", Secrets.redact(entry.config));
+    if (entry.failure() != null) {
+      return Future.succeededFuture(new LlmInfo(base.put("status", "failed").put("error", entry.failure())
+        .put("retryInMs", entry.retryInMs()).put("failuresInARow", entry.failuresInARow())));
+    }
     return providerStatus(entry.name)
       .map(status -> {
         JsonObject merged = status.copy().mergeIn(base.copy().put("status", status.getString("status", "ready")));
         if (status.containsKey("slots")) {
           merged.put("slots", status.getInteger("slots"));
         }
-        return new LlmInfo(merged);
+        return new LlmInfo(withPercent(merged));
       })
-      .otherwise(e -> new LlmInfo(base));
+      .otherwise(e -> new LlmInfo(withPercent(base)));
+  }
+
+  /**
+   * A loading LLM shows how far it got: the provider's own {@code percent}, else that of the serve it reports
+   * running, else 0 (a model file loads in one step; llama.cpp does not report its progress).
+   */
+  private static JsonObject withPercent(JsonObject info) {
+    if ("loading".equals(info.getString("status")) && !(info.getValue("percent") instanceof Number)) {
+      Object serving = info.getValue("serving");
+      Object percent = serving instanceof JsonObject ? ((JsonObject) serving).getValue("percent") : null;
+      info.put("percent", percent instanceof Number ? percent : 0);
+    }
+    return info;
   }
 
   private Future<JsonObject> providerStatus(String name) {
@@ -259,7 +372,13 @@ public final class Registry implements LlmService {
     StreamProducer out = new StreamProducer(vertx, message);
     String action = message.headers().get("action");
     JsonObject body = message.body();
+    RequestTimeouts timeouts;
     try {
+      if (closing) {
+        throw shuttingDown();
+      }
+      timeouts = RequestTimeouts.fromHeaders(message.headers(), RequestTimeouts.REQUEST_TIMEOUT,
+        RequestTimeouts.FIRST_TOKEN_TIMEOUT);
       if (LlmClient.ACTION_CHAT.equals(action)) {
         new ChatCompletionRequest(body).validate();
       } else if (!LlmClient.ACTION_SERVE.equals(action)) {
@@ -275,7 +394,16 @@ public final class Registry implements LlmService {
       name = model instanceof String ? (String) model : config.defaultName();
     }
     if (LlmClient.ACTION_CHAT.equals(action)) {
-      new ChatRelay(vertx, this, out, body).start(name);
+      ChatRelay relay = new ChatRelay(vertx, this, out, body, timeouts);
+      relays.add(relay);
+      out.closeHandler(() -> {
+        relay.closed();
+        relays.remove(relay);
+        if (closing && relays.isEmpty()) {
+          drained.tryComplete();
+        }
+      });
+      relay.start(name);
       return;
     }
     entry(name).onFailure(out::fail).onSuccess(entry -> {
@@ -310,6 +438,41 @@ public final class Registry implements LlmService {
 
   private io.vertx.serviceproxy.ServiceException notFound(String name) {
     return LlmErrors.notFound(name, entries.keySet());
+  }
+
+  /**
+   * Stops taking requests (new ones get a 503), lets the chat completions in flight finish for up to
+   * {@code graceMs}, ends the rest with a 503 error, then stops every provider (their serve streams end with an
+   * error too). Call on the registry's context.
+   */
+  public Future<Void> shutdown(long graceMs) {
+    if (closing) {
+      return drained.future();
+    }
+    closing = true;
+    drained = Promise.promise();
+    LOG.info(() -> "Shutting down: " + relays.size() + " chat completions in flight, " + graceMs + " ms to finish");
+    if (relays.isEmpty()) {
+      drained.tryComplete();
+    }
+    long timer = vertx.setTimer(Math.max(1, graceMs), id -> {
+      if (!relays.isEmpty()) {
+        LOG.warning(() -> "Ending " + relays.size() + " chat completions still running after the grace period");
+        new ArrayList<>(relays).forEach(r -> r.abort(LlmErrors.of(503, "server_error", null, SHUTTING_DOWN,
+          "The server is shutting down; the request did not finish within the grace period of " + graceMs + " ms")));
+      }
+      drained.tryComplete();
+    });
+    return drained.future().compose(v -> {
+      vertx.cancelTimer(timer);
+      List<Future<Boolean>> removed = new ArrayList<>();
+      new ArrayList<>(entries.keySet()).forEach(n -> removed.add(remove(n)));
+      return Future.join(removed).<Void>mapEmpty().otherwiseEmpty();
+    });
+  }
+
+  private static io.vertx.serviceproxy.ServiceException shuttingDown() {
+    return LlmErrors.of(503, "server_error", null, SHUTTING_DOWN, "The server is shutting down");
   }
 
   /** Creates the LLMs declared in the configuration, one after the other; a failure is logged, not fatal. */

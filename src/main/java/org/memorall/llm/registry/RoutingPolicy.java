@@ -2,6 +2,7 @@ package org.memorall.llm.registry;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.memorall.llm.api.RequestTimeouts;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -16,12 +17,19 @@ import java.util.concurrent.ThreadLocalRandom;
  * "fallbacks": ["backup", "default"],          // tried in order when this LLM fails, is missing or not ready
  * "resumeOnFallback": true,                    // a stream that breaks after tokens were sent continues on a fallback
  * "retry": {"maxAttempts": 3, "initialDelayMs": 500, "maxDelayMs": 8000, "deadlineMs": 60000},
- * "maxQueue": 64, "queueTimeoutMs": 120000     // default: the node's queue settings
+ * "maxQueue": 64, "queueTimeoutMs": 120000,    // default: the node's queue settings
+ * "requestTimeoutMs": 600000,                  // the whole request, time queued included, then 504
+ * "firstTokenTimeoutMs": 300000                // from arrival to the first streamed token, then 504
  * }</pre>
+ * The time limits are generous because they must hold for slow hardware: ten minutes is a few thousand tokens
+ * from a large model on CPU, and five minutes to the first token covers a full queue wait (2 min by default) plus
+ * loading a big model on first use and reading a long prompt. A request may shorten them with headers
+ * ({@link org.memorall.llm.api.RequestTimeouts}).
  */
 final class RoutingPolicy {
 
-  static final Set<String> KEYS = Set.of("fallbacks", "resumeOnFallback", "retry", "maxQueue", "queueTimeoutMs");
+  static final Set<String> KEYS = Set.of("fallbacks", "resumeOnFallback", "retry", "maxQueue", "queueTimeoutMs",
+    "requestTimeoutMs", "firstTokenTimeoutMs");
 
   final List<String> fallbacks;
   final boolean resumeOnFallback;
@@ -31,6 +39,8 @@ final class RoutingPolicy {
   final long deadlineMs;
   final int maxQueue;
   final long queueTimeoutMs;
+  final long requestTimeoutMs;
+  final long firstTokenTimeoutMs;
 
   /** Reads the policy; throws IllegalArgumentException naming a bad key. */
   RoutingPolicy(JsonObject config, RegistryConfig defaults) {
@@ -63,6 +73,9 @@ final class RoutingPolicy {
     deadlineMs = number(retry, "retry.deadlineMs", "deadlineMs", 60_000, 0, 3_600_000);
     maxQueue = (int) number(config, "maxQueue", "maxQueue", defaults.maxQueue(), 0, 1_000_000);
     queueTimeoutMs = number(config, "queueTimeoutMs", "queueTimeoutMs", defaults.queueTimeoutMs(), 1, 86_400_000);
+    requestTimeoutMs = number(config, "requestTimeoutMs", "requestTimeoutMs", 600_000, 1, RequestTimeouts.MAX_MS);
+    firstTokenTimeoutMs = number(config, "firstTokenTimeoutMs", "firstTokenTimeoutMs", 300_000, 1,
+      RequestTimeouts.MAX_MS);
   }
 
   /** The config without the registry's keys: what the provider gets. */
@@ -79,7 +92,7 @@ final class RoutingPolicy {
   long backoffMs(int retry, long retryAfterMs) {
     long cap = Math.min(maxDelayMs, initialDelayMs << Math.min(retry - 1, 20));
     long jittered = cap <= 0 ? 0 : ThreadLocalRandom.current().nextLong(cap + 1);
-    return Math.max(jittered, retryAfterMs);
+    return Math.max(1, Math.max(jittered, retryAfterMs)); // Vert.x timers take at least 1 ms
   }
 
   private static long number(JsonObject json, String path, String key, long fallback, long min, long max) {

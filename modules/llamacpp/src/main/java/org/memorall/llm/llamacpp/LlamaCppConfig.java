@@ -24,6 +24,8 @@ final class LlamaCppConfig {
   final Long seed;
   final boolean nativeLog;
   final int maxTokens;
+  /** The HuggingFace endpoint for serve; null: HF_ENDPOINT, else huggingface.co (see HubClient). */
+  final String hubEndpoint;
 
   private LlamaCppConfig(JsonObject c) {
     model = optionalString(c, "model", "a path to a GGUF file");
@@ -46,6 +48,10 @@ final class LlamaCppConfig {
     }
     nativeLog = Boolean.TRUE.equals(log);
     maxTokens = intIn(c, "maxTokens", 1, 1 << 20, DEFAULT_MAX_TOKENS);
+    hubEndpoint = optionalString(c, "hubEndpoint", "an http(s) URL such as https://huggingface.co");
+    if (hubEndpoint != null && !hubEndpoint.matches("https?://[^\\s/]+(/\\S*)?")) {
+      throw new IllegalArgumentException("'hubEndpoint' must be an http(s) URL such as https://huggingface.co");
+    }
   }
 
   /** Throws IllegalArgumentException naming the first bad key. */

@@ -1,8 +1,10 @@
 package org.memorall.llm.llamacpp;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonObject;
 import io.vertx.serviceproxy.ServiceException;
@@ -47,6 +49,7 @@ final class LlamaCppProvider implements LlmProvider {
   private final AtomicLong tokensGenerated = new AtomicLong();
 
   private String name;
+  private Vertx vertx;
   private Path modelsDir;
   private WorkerExecutor generators;
   private WorkerExecutor admin;
@@ -60,6 +63,9 @@ final class LlamaCppProvider implements LlmProvider {
   private String error;
   private Integer contextSize;
   private boolean stopped;
+  /** The last progress event of a serve from the Hub while it runs, else null. */
+  private JsonObject serving;
+  private Object servingOwner;
 
   LlamaCppProvider(LlamaCppConfig config) {
     this.config = config;
@@ -69,6 +75,7 @@ final class LlamaCppProvider implements LlmProvider {
   @Override
   public Future<Void> start(ProviderContext context) {
     name = context.name();
+    vertx = context.vertx();
     modelsDir = context.modelsDir().toAbsolutePath().normalize();
     int pool = POOLS.incrementAndGet();
     // One thread per slot for the token loops; model loads and file work get their own threads so that they
@@ -136,6 +143,9 @@ final class LlamaCppProvider implements LlmProvider {
       .put("tokensGenerated", tokensGenerated.get());
     if (model != null) {
       s.put("loadMs", model.loadMillis);
+    }
+    if (serving != null) {
+      s.put("serving", serving.copy());
     }
     if (FAILED.equals(status) && error != null) {
       s.put("error", error);
@@ -267,13 +277,52 @@ final class LlamaCppProvider implements LlmProvider {
 
   @Override
   public Future<ModelInfo> serve(ServeRequest request, Handler<ServeProgress> progress) {
-    return admin.executeBlocking(() -> ModelPaths.forServe(request, modelsDir), false).compose(file -> {
-      long size = file.path().toFile().length();
-      progress.handle(ServeProgress.of("loading", 0, size));
-      return lifecycle.submit(() -> replace(file)).map(m -> {
-        progress.handle(ServeProgress.of("loading", size, size));
-        return m.info();
+    if (!HubRef.isHubRequest(request)) {
+      return admin.executeBlocking(() -> ModelPaths.forServe(request, modelsDir), false)
+        .compose(file -> load(file, progress, -1));
+    }
+    HubRef ref;
+    try {
+      ref = HubRef.of(request);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    Context context = Vertx.currentContext() != null ? Vertx.currentContext() : vertx.getOrCreateContext();
+    Object self = new Object(); // this serve, so that it clears only its own 'serving' when it ends
+    long[] total = {0};
+    Handler<ServeProgress> tracked = p -> {
+      total[0] = Math.max(total[0], p.toJson().getLong("total", 0L));
+      synchronized (this) {
+        serving = p.toJson().copy(); // visible in status() while the serve runs
+        servingOwner = self;
+      }
+      progress.handle(p);
+    };
+    return new HubFetcher(config.hubEndpoint, modelsDir, admin).fetch(ref, context, tracked::handle)
+      .compose(path -> admin.executeBlocking(() -> ModelPaths.check(path, "repo", modelsDir), false))
+      .compose(file -> load(file, tracked, total[0]))
+      .andThen(ar -> {
+        synchronized (this) {
+          if (servingOwner == self) {
+            serving = null;
+            servingOwner = null;
+          }
+        }
       });
+  }
+
+  /**
+   * Loads a checked file in place of the current model. From disk ({@code downloaded} negative) progress goes 0 %
+   * then 100 % of the file; after a download it stays at the download's 100 % ({@code downloaded} bytes, all parts
+   * of a split model), so it never goes back, and a file the download replaced since it was loaded is reloaded.
+   */
+  private Future<ModelInfo> load(ModelFile file, Handler<ServeProgress> progress, long downloaded) {
+    long size = downloaded > 0 ? downloaded : file.path().toFile().length();
+    long modified = downloaded >= 0 ? file.path().toFile().lastModified() : -1;
+    progress.handle(ServeProgress.of("loading", downloaded >= 0 ? size : 0, size));
+    return lifecycle.submit(() -> replace(file, modified)).map(m -> {
+      progress.handle(ServeProgress.of("loading", size, size));
+      return m.info();
     });
   }
 
@@ -281,10 +330,11 @@ final class LlamaCppProvider implements LlmProvider {
    * Lifecycle step of serve: frees the current model (its running generations fail with a retryable 503) and
    * loads {@code file}. If that load fails the previous target stays the one a later request loads.
    */
-  private Future<LoadedModel> replace(ModelFile file) {
+  private Future<LoadedModel> replace(ModelFile file, long modified) {
     ModelFile previous;
     synchronized (this) {
-      if (model != null && model.file.path().equals(file.path())) {
+      // The loaded file again is a no-op, unless a download replaced it since it was loaded ({@code modified}).
+      if (model != null && model.file.path().equals(file.path()) && (modified < 0 || model.fileModified == modified)) {
         return Future.succeededFuture(model);
       }
       previous = target;

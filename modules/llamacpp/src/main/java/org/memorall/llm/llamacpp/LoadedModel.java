@@ -34,6 +34,8 @@ final class LoadedModel {
   /** Prompts go through llama.cpp's chat template (else the plain template). */
   final boolean templated;
   final long loadMillis;
+  /** The file's modification time when it was loaded: a download that replaced it since makes serve reload. */
+  final long fileModified;
   private final String llmName;
 
   private final Set<Generation> active = new HashSet<>();
@@ -41,7 +43,7 @@ final class LoadedModel {
   private boolean closing;
 
   private LoadedModel(ModelFile file, GgufHeader header, LlamaModel llama, int contextSize, int parallel,
-                      boolean templated, long loadMillis, String llmName) {
+                      boolean templated, long loadMillis, long fileModified, String llmName) {
     this.file = file;
     this.header = header;
     this.llama = llama;
@@ -49,6 +51,7 @@ final class LoadedModel {
     this.slotContext = contextSize / parallel;
     this.templated = templated;
     this.loadMillis = loadMillis;
+    this.fileModified = fileModified;
     this.llmName = llmName;
   }
 
@@ -56,6 +59,7 @@ final class LoadedModel {
   static LoadedModel load(ModelFile file, LlamaCppConfig config, Path modelsDir, String llmName) {
     Path path = file.path();
     GgufHeader header;
+    long modified;
     try {
       if (file.bundled()) {
         BundledModel.extract(modelsDir);
@@ -64,6 +68,7 @@ final class LoadedModel {
         throw LlmErrors.invalidField("model", "Model file not found: " + path);
       }
       header = ModelCatalog.header(path);
+      modified = Files.getLastModifiedTime(path).toMillis();
     } catch (IOException e) {
       throw LlmErrors.invalidField("model", "Cannot use model file " + path + ": " + e.getMessage());
     }
@@ -104,10 +109,12 @@ final class LoadedModel {
     try {
       llama = new LlamaModel(params);
     } catch (RuntimeException e) {
-      throw LlmErrors.internal("llama.cpp could not load model " + path + ": " + e.getMessage());
+      // The header was fine, the rest is not (truncated, corrupt, unsupported): the file's fault, not the server's.
+      throw LlmErrors.of(400, "invalid_request_error", "model", "model_load_failed", "llama.cpp could not load model "
+        + path + " (truncated, corrupt or unsupported?): " + e.getMessage());
     }
     long ms = (System.nanoTime() - t0) / 1_000_000;
-    LoadedModel m = new LoadedModel(file, header, llama, contextSize, config.parallel, templated, ms, llmName);
+    LoadedModel m = new LoadedModel(file, header, llama, contextSize, config.parallel, templated, ms, modified, llmName);
     LOG.info(() -> String.format("LLM '%s': loaded %s (%s, %.1f MB) in %d ms: threads=%d parallel=%d contextSize=%d"
         + " (%d per slot) template=%s", llmName, file.id(), path, sizeMb(path), ms, config.threads, config.parallel,
       contextSize, m.slotContext, templated ? (config.llamaTemplate() ? "configured" : "model's own") : "plain"));

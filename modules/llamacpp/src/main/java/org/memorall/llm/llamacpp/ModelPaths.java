@@ -26,20 +26,19 @@ final class ModelPaths {
   }
 
   /**
-   * The GGUF file a serve request names, checked (exists, is GGUF) before the current model is touched: a
-   * {@code path}, or a HuggingFace repo already on disk at {@code <modelsDir>/<username>/<repo>/}.
+   * The GGUF file a serve request's {@code path} names, checked (exists, is GGUF) before the current model is
+   * touched. HuggingFace repos go through {@link HubFetcher} first, then {@link #check}.
    */
   static ModelFile forServe(ServeRequest request, Path modelsDir) throws IOException {
-    String param = "path";
-    Path path;
-    if (request.getPath() != null) {
-      path = resolve(request.getPath(), modelsDir);
-    } else if (request.getUsername() != null && request.getRepo() != null) {
-      param = "repo";
-      path = downloaded(request, modelsDir);
-    } else {
-      throw LlmErrors.invalidField("path", "Pass {\"path\": \"/path/to/model.gguf\"} (or 'username' and 'repo')");
+    if (request.getPath() == null) {
+      throw LlmErrors.invalidField("path", "Pass {\"path\": \"/path/to/model.gguf\"}, or a HuggingFace model as"
+        + " {\"username\": ..., \"repo\": ..., \"file\"?: ..., \"revision\"?: ...} or {\"repo\": \"username/repo[/file]\"}");
     }
+    return check(resolve(request.getPath(), modelsDir), "path", modelsDir);
+  }
+
+  /** {@code path} as a model file, or a 400 on {@code param} when it is missing or not GGUF. */
+  static ModelFile check(Path path, String param, Path modelsDir) throws IOException {
     if (!Files.isRegularFile(path)) {
       throw LlmErrors.invalidField(param, "Model file not found: " + path);
     }
@@ -49,20 +48,19 @@ final class ModelPaths {
     return ModelFile.of(path, modelsDir);
   }
 
-  /** The one GGUF file of a repo already downloaded; downloading itself is a later issue. */
-  private static Path downloaded(ServeRequest request, Path modelsDir) throws IOException {
-    Path dir = modelsDir.resolve(request.getUsername()).resolve(request.getRepo()).normalize();
-    List<Path> files = dir.startsWith(modelsDir) ? ModelCatalog.list(dir) : List.of();
-    if (request.getFile() != null) {
-      files = files.stream().filter(p -> p.getFileName().toString().equals(request.getFile())).collect(Collectors.toList());
+  /**
+   * A copy of the repo's model already in its folder (the named file, or the only GGUF model there, split parts
+   * counting as one), or null. Used when the Hub cannot be reached.
+   */
+  static Path onDisk(HubRef ref, Path modelsDir) throws IOException {
+    Path dir = ModelFetch.repoDir(modelsDir, ref);
+    if (ref.file() != null) {
+      Path named = ModelFetch.target(modelsDir, ref, ref.file());
+      return Files.isRegularFile(named) ? named : null;
     }
-    if (files.size() == 1) {
-      return files.get(0);
-    }
-    if (files.size() > 1) {
-      throw LlmErrors.invalidField("file", "Several GGUF files in " + dir + "; name one with 'file': "
-        + files.stream().map(p -> p.getFileName().toString()).collect(Collectors.joining(", ")));
-    }
-    throw LlmErrors.unsupported("Downloading from HuggingFace is not available yet; pass {\"path\": \"/path/to/model.gguf\"}");
+    List<Path> firsts = ModelCatalog.list(dir).stream()
+      .filter(p -> !p.getFileName().toString().matches("(?i).*-(?!00001)\\d{5}-of-\\d{5}\\.gguf"))
+      .collect(Collectors.toList());
+    return firsts.size() == 1 ? firsts.get(0) : null;
   }
 }

@@ -34,6 +34,8 @@ class LlamaCppConfigTest {
     assertNull(c.chatTemplate);
     assertEquals(512, c.maxTokens);
     assertEquals(false, c.nativeLog);
+    assertNull(c.hubEndpoint);
+    assertEquals("http://127.0.0.1:9/hub", LlamaCppConfig.parse(new JsonObject().put("hubEndpoint", "http://127.0.0.1:9/hub")).hubEndpoint);
     assertEquals(2, factory.create("wllama", new JsonObject()).slots());
     assertEquals(4, factory.create("llamacpp", new JsonObject().put("parallel", 4)).slots());
   }
@@ -58,6 +60,8 @@ class LlamaCppConfigTest {
     bad("contextSize", new JsonObject().put("contextSize", 100).put("parallel", 4), "fewer than 32 tokens per slot");
     bad("model", new JsonObject().put("model", ""), "'model' must be a path to a GGUF file");
     bad("model", new JsonObject().put("model", 3), "'model' must be a path to a GGUF file");
+    bad("hubEndpoint", new JsonObject().put("hubEndpoint", "huggingface.co"), "'hubEndpoint' must be an http(s) URL");
+    bad("hubEndpoint", new JsonObject().put("hubEndpoint", 1), "'hubEndpoint' must be an http(s) URL");
     bad("chatTemplate", new JsonObject().put("chatTemplate", true), "'chatTemplate' must be");
     bad("seed", new JsonObject().put("seed", "42"), "'seed' must be an integer");
     bad("nativeLog", new JsonObject().put("nativeLog", "yes"), "'nativeLog' must be true or false");

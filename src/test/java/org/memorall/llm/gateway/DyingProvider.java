@@ -1,0 +1,85 @@
+package org.memorall.llm.gateway;
+
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.memorall.llm.api.ChatCompletionRequest;
+import org.memorall.llm.api.ChatCompletionResponse;
+import org.memorall.llm.api.CompletionSink;
+import org.memorall.llm.api.LlmErrors;
+import org.memorall.llm.api.LlmProvider;
+import org.memorall.llm.api.ModelInfo;
+import org.memorall.llm.api.ModelList;
+import org.memorall.llm.api.ProviderContext;
+import org.memorall.llm.api.ServeProgress;
+import org.memorall.llm.api.Usage;
+
+import java.util.List;
+
+/**
+ * A custom provider (type "custom", config {"class": this class}) that answers "ok", except that a message
+ * containing "die" makes its verticle disappear, as a crashed worker or a lost cluster member would: its address
+ * then has no handler. Config {@code startDelayMs}: how long it stays loading when it starts.
+ */
+public final class DyingProvider implements LlmProvider {
+
+  static final String ANSWER = "ok";
+
+  private Vertx vertx;
+  private volatile boolean started;
+
+  @Override
+  public Future<Void> start(ProviderContext context) {
+    vertx = context.vertx();
+    long delay = context.config().getLong("startDelayMs", 0L);
+    Future<Void> loaded = delay > 0 ? vertx.timer(delay).mapEmpty() : Future.succeededFuture();
+    return loaded.onSuccess(v -> started = true);
+  }
+
+  @Override
+  public Future<Void> stop() {
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public int slots() {
+    return 1;
+  }
+
+  @Override
+  public JsonObject status() {
+    return new JsonObject().put("status", started ? "ready" : "loading");
+  }
+
+  @Override
+  public void chatCompletions(ChatCompletionRequest request, CompletionSink sink) {
+    if (request.toJson().getJsonArray("messages").encode().contains("die")) {
+      // Called on the provider verticle's event loop: its context names the deployment.
+      vertx.undeploy(Vertx.currentContext().deploymentID());
+      return;
+    }
+    sink.response(ChatCompletionResponse.of("chatcmpl-dying", System.currentTimeMillis() / 1000, "dying", ANSWER,
+      "stop", Usage.of(1, 1)));
+  }
+
+  @Override
+  public Future<ModelInfo> serve(org.memorall.llm.api.ServeRequest request, Handler<ServeProgress> progress) {
+    return Future.failedFuture(LlmErrors.unsupported("no models"));
+  }
+
+  @Override
+  public Future<ModelList> models() {
+    return Future.succeededFuture(ModelList.of(List.of()));
+  }
+
+  @Override
+  public Future<Void> unload(String modelId) {
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<Void> delete(String modelId) {
+    return Future.succeededFuture();
+  }
+}

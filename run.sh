@@ -13,6 +13,10 @@ Builds $JAR with ./mvnw when it is missing or older than pom.xml, src/ or
 modules/, then runs: java \$JAVA_OPTS -jar $JAR ARGS...
 All arguments are passed to the jar unchanged.
 
+Commands:
+  ./run.sh                          start a node (conf/config.json)
+  ./run.sh pull USER/REPO [FILE]    download a GGUF from HuggingFace into MODELS_DIR (progress bar)
+
 Environment:
   JAVA_OPTS   extra JVM options, e.g. JAVA_OPTS="-Xmx2g -Djava.util.logging.config.file=conf/logging.properties"
 USAGE

@@ -136,7 +136,8 @@ public final class ProviderVerticle extends VerticleBase {
     }
     served
       .onSuccess(model -> {
-        producer.write(ServeProgress.of("ready", 1, 1).toJson().put("model", model.toJson()));
+        long size = model.toJson().getLong("size_bytes", 1L); // so that bytes never go down at the last event
+        producer.write(ServeProgress.of("ready", size, size).toJson().put("model", model.toJson()));
         producer.end();
       })
       .onFailure(producer::fail);

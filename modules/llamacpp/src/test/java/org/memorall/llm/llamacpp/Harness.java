@@ -1,5 +1,6 @@
 package org.memorall.llm.llamacpp;
 
+import org.memorall.llm.CollectingSink;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -69,11 +70,11 @@ final class Harness {
     return p.future();
   }
 
-  TestSink chat(ChatCompletionRequest request) {
-    return chat(request, new TestSink());
+  CollectingSink chat(ChatCompletionRequest request) {
+    return chat(request, new CollectingSink());
   }
 
-  TestSink chat(ChatCompletionRequest request, TestSink sink) {
+  CollectingSink chat(ChatCompletionRequest request, CollectingSink sink) {
     context.runOnContext(v -> provider.chatCompletions(request.validate(), sink));
     return sink;
   }

@@ -1,5 +1,6 @@
 package org.memorall.llm.llamacpp;
 
+import org.memorall.llm.CollectingSink;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Tag;
@@ -76,14 +77,14 @@ class LlamaCppBenchmark {
   }
 
   private static long run(Harness h, int streams) throws Exception {
-    List<TestSink> sinks = new ArrayList<>();
+    List<CollectingSink> sinks = new ArrayList<>();
     for (int i = 0; i < streams; i++) {
       ChatCompletionRequest request = Harness.story(TOKENS).setStream(true);
       request.toJson().put("stream_options", new JsonObject().put("include_usage", true));
       sinks.add(h.chat(request));
     }
     long tokens = 0;
-    for (TestSink s : sinks) {
+    for (CollectingSink s : sinks) {
       await(s.done());
       tokens += s.chunks.get(s.chunks.size() - 1).getUsage().getCompletionTokens();
     }

@@ -1,5 +1,6 @@
 package org.memorall.llm.llamacpp;
 
+import org.memorall.llm.CollectingSink;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -83,7 +84,7 @@ class LlamaCppCompletionTest {
     String expected = h.complete(story(16)).getContent();
     ChatCompletionRequest request = story(16).setStream(true);
     request.toJson().put("stream_options", new JsonObject().put("include_usage", true));
-    TestSink sink = h.chat(request);
+    CollectingSink sink = h.chat(request);
     assertNull(await(sink.done()), "a stream ends with end(), not a response");
 
     List<ChatCompletionChunk> chunks = sink.chunks;
@@ -102,7 +103,7 @@ class LlamaCppCompletionTest {
       assertNull(c.getFinishReason());
       assertTrue(c.getContent() != null && !c.getContent().isEmpty(), c.toString());
     }
-    assertEquals(expected, sink.streamedText());
+    assertEquals(expected, sink.text());
     String id = first.getId();
     chunks.forEach(c -> {
       assertEquals(id, c.getId());
@@ -114,7 +115,7 @@ class LlamaCppCompletionTest {
 
   @Test
   void noUsageChunkUnlessAsked() throws Exception {
-    TestSink sink = h.chat(story(4).setStream(true));
+    CollectingSink sink = h.chat(story(4).setStream(true));
     await(sink.done());
     ChatCompletionChunk last = sink.chunks.get(sink.chunks.size() - 1);
     assertEquals("length", last.getFinishReason());
@@ -148,7 +149,7 @@ class LlamaCppCompletionTest {
     h = new Harness(vertx, modelsDir, new JsonObject().put("parallel", 1));
     await(h.start());
     CountDownLatch fiveTokens = new CountDownLatch(5);
-    TestSink sink = new TestSink().onChunk(c -> fiveTokens.countDown());
+    CollectingSink sink = new CollectingSink().onChunk(c -> fiveTokens.countDown());
     h.chat(story(2000).setStream(true), sink);
     assertTrue(fiveTokens.await(10, TimeUnit.SECONDS));
     sink.cancel();
@@ -165,7 +166,7 @@ class LlamaCppCompletionTest {
 
   @Test
   void cancelBeforeTheStartIsHonoured() throws Exception {
-    TestSink sink = new TestSink();
+    CollectingSink sink = new CollectingSink();
     sink.cancel();
     h.chat(story(100), sink);
     assertEquals("cancelled", failure(sink.done()).getDebugInfo().getString("code"));
@@ -178,7 +179,7 @@ class LlamaCppCompletionTest {
     h = new Harness(vertx, modelsDir, new JsonObject().put("contextSize", 128).put("parallel", 2));
     await(h.start());
     String longPrompt = "Once upon a time there was a little girl named Lily. ".repeat(10);
-    TestSink sink = h.chat(new ChatCompletionRequest().withMessage("user", longPrompt).setMaxTokens(4));
+    CollectingSink sink = h.chat(new ChatCompletionRequest().withMessage("user", longPrompt).setMaxTokens(4));
     ServiceException e = failure(sink.done());
     assertEquals(400, e.failureCode());
     assertEquals("messages", e.getDebugInfo().getString("param"));
@@ -191,8 +192,8 @@ class LlamaCppCompletionTest {
 
   @Test
   void parallelRequestsRunTogether() throws Exception {
-    TestSink a = h.chat(story(64));
-    TestSink b = h.chat(story(64));
+    CollectingSink a = h.chat(story(64));
+    CollectingSink b = h.chat(story(64));
     ChatCompletionResponse ra = await(a.done());
     ChatCompletionResponse rb = await(b.done());
     assertEquals(ra.getContent(), rb.getContent());

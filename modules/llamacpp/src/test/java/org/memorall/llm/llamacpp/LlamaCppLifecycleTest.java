@@ -1,5 +1,6 @@
 package org.memorall.llm.llamacpp;
 
+import org.memorall.llm.CollectingSink;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -78,8 +79,8 @@ class LlamaCppLifecycleTest {
     assertFalse(await(h.call(h.provider::models)).getData().get(0).isLoaded());
 
     // Two requests at once share one reload.
-    TestSink a = h.chat(story(8));
-    TestSink b = h.chat(story(8));
+    CollectingSink a = h.chat(story(8));
+    CollectingSink b = h.chat(story(8));
     assertEquals(", there was a little girl", await(a.done()).getContent());
     assertEquals(", there was a little girl", await(b.done()).getContent());
     assertEquals("ready", h.status().getString("status"));
@@ -93,7 +94,7 @@ class LlamaCppLifecycleTest {
   void unloadAbortsRunningGenerations(Vertx vertx) throws Exception {
     started(vertx, new JsonObject());
     CountDownLatch firstToken = new CountDownLatch(2);
-    TestSink running = new TestSink().onChunk(c -> firstToken.countDown());
+    CollectingSink running = new CollectingSink().onChunk(c -> firstToken.countDown());
     h.chat(story(2000).setStream(true), running);
     assertTrue(firstToken.await(10, TimeUnit.SECONDS));
     await(h.call(() -> h.provider.unload("stories260K")));
@@ -224,7 +225,7 @@ class LlamaCppLifecycleTest {
   void stopEndsEverything(Vertx vertx) throws Exception {
     started(vertx, new JsonObject());
     CountDownLatch started = new CountDownLatch(1);
-    TestSink running = new TestSink().onChunk(c -> started.countDown());
+    CollectingSink running = new CollectingSink().onChunk(c -> started.countDown());
     h.chat(story(2000).setStream(true), running);
     assertTrue(started.await(10, TimeUnit.SECONDS));
     await(h.call(h.provider::stop));

@@ -1,5 +1,6 @@
 package org.memorall.llm.openai;
 
+import org.memorall.llm.CollectingSink;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;

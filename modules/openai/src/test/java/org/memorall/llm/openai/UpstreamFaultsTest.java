@@ -1,5 +1,6 @@
 package org.memorall.llm.openai;
 
+import org.memorall.llm.CollectingSink;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;

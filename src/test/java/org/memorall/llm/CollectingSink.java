@@ -1,4 +1,4 @@
-package org.memorall.llm.llamacpp;
+package org.memorall.llm;
 
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -11,12 +11,15 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
-/** A CompletionSink that records what a provider writes; {@link #done()} completes on the terminal call. */
-final class TestSink implements CompletionSink {
+/**
+ * A CompletionSink that records what a provider writes, for the provider modules' tests; {@link #done()} completes
+ * on the terminal call.
+ */
+public final class CollectingSink implements CompletionSink {
 
-  final List<ChatCompletionChunk> chunks = new CopyOnWriteArrayList<>();
-  final AtomicInteger terminalCalls = new AtomicInteger();
-  final AtomicInteger callsAfterTerminal = new AtomicInteger();
+  public final List<ChatCompletionChunk> chunks = new CopyOnWriteArrayList<>();
+  public final AtomicInteger terminalCalls = new AtomicInteger();
+  public final AtomicInteger callsAfterTerminal = new AtomicInteger();
   private final Promise<ChatCompletionResponse> done = Promise.promise();
   private volatile Runnable cancelAction;
   private volatile boolean cancelled;
@@ -24,17 +27,17 @@ final class TestSink implements CompletionSink {
   };
 
   /** Resolves with the response (null for a stream that ended), fails with the error. */
-  Future<ChatCompletionResponse> done() {
+  public Future<ChatCompletionResponse> done() {
     return done.future();
   }
 
-  TestSink onChunk(Consumer<ChatCompletionChunk> action) {
+  public CollectingSink onChunk(Consumer<ChatCompletionChunk> action) {
     this.onChunk = action;
     return this;
   }
 
   /** What a consumer that goes away does. */
-  void cancel() {
+  public void cancel() {
     cancelled = true;
     Runnable action = cancelAction;
     if (action != null) {
@@ -42,7 +45,7 @@ final class TestSink implements CompletionSink {
     }
   }
 
-  String streamedText() {
+  public String text() {
     StringBuilder sb = new StringBuilder();
     chunks.forEach(c -> sb.append(c.getContent() == null ? "" : c.getContent()));
     return sb.toString();
@@ -60,26 +63,22 @@ final class TestSink implements CompletionSink {
 
   @Override
   public void response(ChatCompletionResponse response) {
-    if (terminalCalls.incrementAndGet() == 1) {
-      done.complete(response);
-    } else {
-      callsAfterTerminal.incrementAndGet();
-    }
+    terminal(() -> done.complete(response));
   }
 
   @Override
   public void end() {
-    if (terminalCalls.incrementAndGet() == 1) {
-      done.complete(null);
-    } else {
-      callsAfterTerminal.incrementAndGet();
-    }
+    terminal(() -> done.complete(null));
   }
 
   @Override
   public void fail(Throwable error) {
+    terminal(() -> done.fail(error));
+  }
+
+  private void terminal(Runnable action) {
     if (terminalCalls.incrementAndGet() == 1) {
-      done.fail(error);
+      action.run();
     } else {
       callsAfterTerminal.incrementAndGet();
     }

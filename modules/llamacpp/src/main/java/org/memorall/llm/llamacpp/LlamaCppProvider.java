@@ -290,18 +290,22 @@ final class LlamaCppProvider implements LlmProvider {
     Context context = Vertx.currentContext() != null ? Vertx.currentContext() : vertx.getOrCreateContext();
     Object self = new Object(); // this serve, so that it clears only its own 'serving' when it ends
     long[] total = {0};
+    // The node's console shows the download too: a bar on a terminal, else a line per phase and every 5 s.
+    ConsoleProgress console = new ConsoleProgress(System.err, System.console() != null, 5000);
     Handler<ServeProgress> tracked = p -> {
       total[0] = Math.max(total[0], p.toJson().getLong("total", 0L));
       synchronized (this) {
         serving = p.toJson().copy(); // visible in status() while the serve runs
         servingOwner = self;
       }
+      console.accept(p);
       progress.handle(p);
     };
     return new HubFetcher(config.hubEndpoint, modelsDir, admin).fetch(ref, context, tracked::handle)
       .compose(path -> admin.executeBlocking(() -> ModelPaths.check(path, "repo", modelsDir), false))
       .compose(file -> load(file, tracked, total[0]))
       .andThen(ar -> {
+        console.finish();
         synchronized (this) {
           if (servingOwner == self) {
             serving = null;

@@ -105,7 +105,12 @@ public final class PullCommand implements NodeCommand {
       bar.finish();
       err.println("error: " + e.getMessage());
       return 1;
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException e) {
+      bar.finish();
+      err.println("error: cannot reach the Hub (" + e.getClass().getSimpleName()
+        + (e.getMessage() == null ? "" : ": " + e.getMessage()) + "); the same command resumes what was downloaded");
+      return 1;
+    } catch (RuntimeException e) {
       bar.finish();
       err.println("error: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
       return 1;

@@ -22,9 +22,11 @@ final class ChatRoutes {
   static final String FIRST_TOKEN_TIMEOUT_HEADER = "X-First-Token-Timeout-Ms";
 
   private final LlmClient client;
+  private final RequestLimits limits;
 
-  ChatRoutes(LlmClient client) {
+  ChatRoutes(LlmClient client, RequestLimits limits) {
     this.client = client;
+    this.limits = limits;
   }
 
   void mount(Router router) {
@@ -37,9 +39,14 @@ final class ChatRoutes {
     RequestTimeouts timeouts = RequestTimeouts.fromHeaders(ctx.request().headers(), REQUEST_TIMEOUT_HEADER,
       FIRST_TOKEN_TIMEOUT_HEADER);
     ChatCompletionRequest request = new ChatCompletionRequest(RequestBodies.object(ctx)).validate();
+    limits.check(request);
     if (request.isStream()) {
       LlmStream<ChatCompletionChunk> stream = client.streamChatCompletions(name, request, timeouts);
-      SseRelay.relay(ctx, stream, chunk -> chunk.toJson().toBuffer());
+      RequestRecord record = RequestRecord.of(ctx); // counts tokens for the access log and the metrics
+      SseRelay.relay(ctx, stream, chunk -> {
+        record.chunk(chunk);
+        return chunk.toJson().toBuffer();
+      });
     } else {
       respond(ctx, client.completion(name, request, timeouts));
     }
@@ -51,6 +58,7 @@ final class ChatRoutes {
     stream
       .handler(completion -> {
         Responses.servedBy(response, stream);
+        RequestRecord.of(ctx).completion(completion);
         Responses.json(response, 200, completion.toJson());
       })
       .exceptionHandler(ctx::fail)

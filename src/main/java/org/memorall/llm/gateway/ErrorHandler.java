@@ -84,6 +84,10 @@ final class ErrorHandler implements Handler<RoutingContext> {
         return LlmErrors.of(400, "invalid_request_error", null, "invalid_request",
           "Malformed request (" + route + "): " + (failure == null || failure.getMessage() == null
             ? "invalid URL or body" : failure.getMessage()));
+      case 403:
+        // The CORS handler's verdict on an origin that is not in cors.allowedOrigins.
+        return LlmErrors.of(403, "invalid_request_error", null, "forbidden", "Forbidden (" + route + ")"
+          + (failure == null || failure.getMessage() == null ? "" : ": " + failure.getMessage()));
       case 404:
         return LlmErrors.of(404, "invalid_request_error", null, "unknown_url", "Unknown URL: " + route);
       case 405:

@@ -1,13 +1,16 @@
 package org.memorall.llm.gateway;
 
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 import org.memorall.llm.api.LlmClient;
 import org.memorall.llm.api.LlmErrors;
 import org.memorall.llm.api.LlmService;
+import org.memorall.llm.metrics.Metrics;
 import org.memorall.llm.node.NodeConfig;
 
 import java.util.concurrent.TimeUnit;
@@ -34,6 +37,8 @@ public final class GatewayVerticle extends VerticleBase {
     ErrorHandler errors = new ErrorHandler(config.maxBodyBytes());
 
     Router router = Router.router(vertx);
+    PrometheusMeterRegistry meters = Metrics.registry(vertx);
+    router.route().handler(new RequestObserver(new GatewayMetrics(meters))); // first: sees every request end
     router.route().handler(ctx -> {
       if (closing) {
         // A request on a connection opened before the shutdown began.
@@ -43,10 +48,14 @@ public final class GatewayVerticle extends VerticleBase {
         ctx.next();
       }
     });
+    new Security(config).mount(router); // keys, rate limit, CORS: before any body is read
     router.route().handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()));
-    new ChatRoutes(client).mount(router);
+    new ChatRoutes(client, new RequestLimits(config.maxMessages(), config.maxChars())).mount(router);
     new ModelRoutes(service, client).mount(router);
     new ManagementRoutes(service).mount(router);
+    new MetricsRoutes(vertx, meters).mount(router);
+    new HealthRoutes(LlmService.createProxyWithOptions(vertx, new DeliveryOptions().setSendTimeout(3000)),
+      config.registry().defaultName()).mount(router);
     router.route().failureHandler(errors);
     router.errorHandler(400, errors.forStatus(400)); // e.g. a path with an invalid %-escape
     router.errorHandler(404, errors);

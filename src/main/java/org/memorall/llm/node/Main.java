@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
 import org.memorall.llm.api.NodeCommand;
+import org.memorall.llm.metrics.Metrics;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,7 +28,7 @@ public final class Main {
   public static void main(String[] args) throws Exception {
     configureLogging();
     Logger log = Logger.getLogger(Main.class.getName());
-    Vertx vertx = Vertx.vertx();
+    Vertx vertx = Metrics.vertx(); // Vert.x's own metrics in the registry that /metrics shows
     NodeCommand command = args.length == 0 ? null : command(args[0]);
     if (command != null) {
       Path modelsDir = NodeConfig.load(vertx).await(30, TimeUnit.SECONDS).modelsDir();

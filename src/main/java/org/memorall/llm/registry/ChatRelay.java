@@ -122,7 +122,7 @@ final class ChatRelay {
   private void relay(LlmEntry entry) {
     out.meta(new JsonObject().put(LlmStream.SERVED_BY, entry.name).put(LlmStream.QUEUE_WAIT_MS, queueWaitMs));
     LlmStream<JsonObject> inner = LlmStream.open(vertx, Addresses.provider(entry.name), LlmClient.ACTION_CHAT,
-      sent ? continuation() : body, null, json -> json);
+      entry.policy.capMaxTokens(sent ? continuation() : body), null, json -> json);
     this.inner = inner;
     inner.closeHandler(v -> entry.release());
     out.cancelHandler(inner::cancel);

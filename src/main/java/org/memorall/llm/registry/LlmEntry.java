@@ -7,7 +7,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.serviceproxy.ServiceException;
 import org.memorall.llm.api.LlmErrors;
 
-import java.util.ArrayDeque;
+import java.util.concurrent.ConcurrentLinkedDeque;
 
 /**
  * One named LLM in the registry and its queue of chat completions: FIFO, at most {@code slots} in flight,
@@ -31,9 +31,10 @@ final class LlmEntry {
   /** The provider verticle's deployment; replaced when a failed LLM is re-initialised. */
   Future<String> deployment;
   private final Vertx vertx;
-  private final ArrayDeque<Waiter> queue = new ArrayDeque<>();
-  private int slots = 1;
-  private int inFlight;
+  /** Concurrent and volatile only because the metrics gauges read them from the scrape's thread. */
+  private final ConcurrentLinkedDeque<Waiter> queue = new ConcurrentLinkedDeque<>();
+  private volatile int slots = 1;
+  private volatile int inFlight;
   private boolean removed;
   private String failure;
   private int failuresInARow;

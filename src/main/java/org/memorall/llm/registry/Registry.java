@@ -21,6 +21,7 @@ import org.memorall.llm.api.ModelList;
 import org.memorall.llm.api.RequestTimeouts;
 import org.memorall.llm.api.Secrets;
 import org.memorall.llm.api.ServeRequest;
+import org.memorall.llm.metrics.Metrics;
 import org.memorall.llm.stream.StreamProducer;
 
 import java.nio.file.Path;
@@ -30,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.logging.Logger;
 import java.util.regex.Pattern;
 
@@ -50,6 +52,7 @@ public final class Registry implements LlmService {
   private final ProviderTypes types = new ProviderTypes();
   private final Map<String, LlmEntry> entries = new LinkedHashMap<>();
   private final LlmClient client;
+  private final RegistryMetrics metrics;
   /** Chat completions being answered, so that a shutdown can wait for them and end the rest. */
   private final Set<ChatRelay> relays = new HashSet<>();
   private boolean closing;
@@ -59,6 +62,7 @@ public final class Registry implements LlmService {
     this.vertx = vertx;
     this.config = config;
     this.client = LlmClient.create(vertx);
+    this.metrics = new RegistryMetrics(Metrics.registry(vertx));
   }
 
   // ---- LLM management ----
@@ -90,12 +94,14 @@ public final class Registry implements LlmService {
     LlmEntry entry = new LlmEntry(vertx, name, canonical, llmConfig.copy(), policy);
     Future<String> deployed = deploy(entry);
     entries.put(name, entry);
+    metrics.track(entry);
     LOG.info(() -> "Creating LLM '" + name + "' (" + canonical + ") with config " + Secrets.redact(llmConfig).encode());
     entry.deployment = deployed.onFailure(e -> {
       // A failed create is answered at once, and the LLM does not stay: the user sees the error and fixes it.
       if (entries.get(name) == entry) {
         entries.remove(name);
         entry.remove();
+        metrics.untrack(entry);
       }
     });
     return entry;
@@ -124,7 +130,11 @@ public final class Registry implements LlmService {
         })
         // Never leave a provider listening at an address the registry no longer knows.
         .recover(e -> vertx.undeploy(id).transform(v -> Future.failedFuture(e))))
-      .onSuccess(id -> LOG.info(() -> "LLM '" + name + "' ready in " + (System.nanoTime() - started) / 1_000_000 + " ms"))
+      .onSuccess(id -> {
+        long nanos = System.nanoTime() - started;
+        metrics.loaded(name, nanos);
+        LOG.info(() -> "LLM '" + name + "' ready in " + nanos / 1_000_000 + " ms");
+      })
       .onFailure(e -> LOG.warning(() -> "LLM '" + name + "' failed to start: " + e.getMessage()));
   }
 
@@ -239,6 +249,7 @@ public final class Registry implements LlmService {
       return Future.succeededFuture(false);
     }
     entry.remove();
+    metrics.untrack(entry);
     LOG.info(() -> "Removing LLM '" + name + "'");
     return entry.deployment
       .compose(id -> vertx.undeploy(id), e -> Future.succeededFuture())
@@ -410,7 +421,11 @@ public final class Registry implements LlmService {
       out.meta(new JsonObject().put(LlmStream.SERVED_BY, entry.name));
       LlmStream<JsonObject> inner = LlmStream.open(vertx, Addresses.provider(entry.name), action, body, null, json -> json);
       out.cancelHandler(inner::cancel);
-      inner.handler(out::write).exceptionHandler(out::fail).endHandler(v -> out.end());
+      Consumer<JsonObject> watcher = metrics.serveWatcher(entry.name);
+      inner.handler(item -> {
+        watcher.accept(item);
+        out.write(item);
+      }).exceptionHandler(out::fail).endHandler(v -> out.end());
     });
   }
 

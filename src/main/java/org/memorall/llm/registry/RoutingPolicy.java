@@ -19,7 +19,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * "retry": {"maxAttempts": 3, "initialDelayMs": 500, "maxDelayMs": 8000, "deadlineMs": 60000},
  * "maxQueue": 64, "queueTimeoutMs": 120000,    // default: the node's queue settings
  * "requestTimeoutMs": 600000,                  // the whole request, time queued included, then 504
- * "firstTokenTimeoutMs": 300000                // from arrival to the first streamed token, then 504
+ * "firstTokenTimeoutMs": 300000,               // from arrival to the first streamed token, then 504
+ * "maxTokensCap": 1024                         // max_tokens asked above it (or not at all) becomes it
  * }</pre>
  * The time limits are generous because they must hold for slow hardware: ten minutes is a few thousand tokens
  * from a large model on CPU, and five minutes to the first token covers a full queue wait (2 min by default) plus
@@ -29,7 +30,7 @@ import java.util.concurrent.ThreadLocalRandom;
 final class RoutingPolicy {
 
   static final Set<String> KEYS = Set.of("fallbacks", "resumeOnFallback", "retry", "maxQueue", "queueTimeoutMs",
-    "requestTimeoutMs", "firstTokenTimeoutMs");
+    "requestTimeoutMs", "firstTokenTimeoutMs", "maxTokensCap");
 
   final List<String> fallbacks;
   final boolean resumeOnFallback;
@@ -41,6 +42,8 @@ final class RoutingPolicy {
   final long queueTimeoutMs;
   final long requestTimeoutMs;
   final long firstTokenTimeoutMs;
+  /** The most tokens one completion of this LLM may generate; 0: no cap. */
+  final int maxTokensCap;
 
   /** Reads the policy; throws IllegalArgumentException naming a bad key. */
   RoutingPolicy(JsonObject config, RegistryConfig defaults) {
@@ -76,6 +79,7 @@ final class RoutingPolicy {
     requestTimeoutMs = number(config, "requestTimeoutMs", "requestTimeoutMs", 600_000, 1, RequestTimeouts.MAX_MS);
     firstTokenTimeoutMs = number(config, "firstTokenTimeoutMs", "firstTokenTimeoutMs", 300_000, 1,
       RequestTimeouts.MAX_MS);
+    maxTokensCap = (int) number(config, "maxTokensCap", "maxTokensCap", 0, 1, 1_000_000);
   }
 
   /** The config without the registry's keys: what the provider gets. */
@@ -83,6 +87,29 @@ final class RoutingPolicy {
     JsonObject copy = config.copy();
     KEYS.forEach(copy::remove);
     return copy;
+  }
+
+  /**
+   * {@code body} with its completion length held to {@link #maxTokensCap}: a request asking more is clamped rather
+   * than refused (it still gets an answer, ending with finish_reason "length"), and one asking nothing gets the cap,
+   * since an upstream's own default may be the model's whole context. Returns {@code body} itself when unchanged.
+   */
+  JsonObject capMaxTokens(JsonObject body) {
+    if (maxTokensCap == 0) {
+      return body;
+    }
+    JsonObject capped = null;
+    boolean asked = false;
+    for (String key : new String[]{"max_tokens", "max_completion_tokens"}) {
+      Object v = body.getValue(key);
+      if (v instanceof Number) {
+        asked = true;
+        if (((Number) v).longValue() > maxTokensCap) {
+          capped = (capped == null ? body.copy() : capped).put(key, maxTokensCap);
+        }
+      }
+    }
+    return asked ? (capped == null ? body : capped) : body.copy().put("max_tokens", maxTokensCap);
   }
 
   /**

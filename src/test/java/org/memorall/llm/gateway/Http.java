@@ -21,9 +21,16 @@ final class Http {
     .connectTimeout(Duration.ofSeconds(5))
     .build();
   final int port;
+  /** Sent as {@code Authorization: Bearer} on every request when not null (a gateway with API keys). */
+  private final String apiKey;
 
   Http(int port) {
+    this(port, null);
+  }
+
+  Http(int port, String apiKey) {
     this.port = port;
+    this.apiKey = apiKey;
   }
 
   HttpResponse<String> get(String path) {
@@ -69,7 +76,9 @@ final class Http {
   }
 
   HttpRequest.Builder request(String path) {
-    return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(30));
+    HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+      .timeout(Duration.ofSeconds(30));
+    return apiKey == null ? builder : builder.header("Authorization", "Bearer " + apiKey);
   }
 
   /** The JSON body of a response that must have {@code status}. */

@@ -1,6 +1,7 @@
 package org.memorall.llm.gateway;
 
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
@@ -18,16 +19,24 @@ import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import java.util.logging.SimpleFormatter;
+import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** A secret planted in an LLM's config appears in no response and no log line, whatever the request does. */
+/**
+ * Secrets appear in no response and no log line, whatever the request does: one planted in an LLM's config, the
+ * gateway's own API and admin keys, and a wrong key a client presented.
+ */
 @ExtendWith(VertxExtension.class)
 class SecretsTest {
 
   private static final String SECRET = "sk-planted-4f9c2e";
+  private static final String GATEWAY_KEY = "gw-user-key-7a1d03";
+  private static final String ADMIN_KEY = "gw-admin-key-c55e19";
+  private static final String WRONG_KEY = "gw-wrong-key-0b7f42";
+  private static final List<String> SECRETS = List.of(SECRET, GATEWAY_KEY, ADMIN_KEY, WRONG_KEY);
   private static final List<String> LOG_LINES = new ArrayList<>();
   private static final Handler CAPTURE = new Handler() {
     private final SimpleFormatter formatter = new SimpleFormatter();
@@ -52,8 +61,11 @@ class SecretsTest {
     Logger root = Logger.getLogger("");
     root.addHandler(CAPTURE);
     root.setLevel(Level.ALL);
-    TestNode.start(vertx, TestNode.defaultLlms()).onComplete(ctx.succeeding(port -> {
-      http = new Http(port);
+    JsonObject config = TestNode.config(TestNode.defaultLlms())
+      .put("auth", new JsonObject().put("apiKeys", new JsonArray().add(GATEWAY_KEY)).put("adminKeys", new JsonArray().add(ADMIN_KEY)))
+      .put("limits", new JsonObject().put("requestsPerMinute", 1000));
+    TestNode.deploy(vertx, config).onComplete(ctx.succeeding(port -> {
+      http = new Http(port, ADMIN_KEY);
       ctx.completeNow();
     }));
   }
@@ -83,10 +95,23 @@ class SecretsTest {
     responses.add(http.post("/llms", new JsonObject().put("name", "bad2").put("type", "nope").put("config", config)));
     responses.add(http.get("/llms/keyed/models"));
     responses.add(http.delete("/llms/keyed"));
+    // The gateway's keys: refused, wrong and non-admin keys are never echoed.
+    Http user = new Http(http.port, GATEWAY_KEY);
+    responses.add(user.post("/v1/chat/completions", Http.chat("Once upon a time", 2)));
+    responses.add(user.post("/llms", new JsonObject().put("name", "nope").put("type", "llamacpp")));
+    responses.add(new Http(http.port, WRONG_KEY).get("/v1/models"));
+    responses.add(new Http(http.port, WRONG_KEY).post("/llms", new JsonObject().put("name", "nope").put("type", "llamacpp")));
+    responses.add(new Http(http.port, GATEWAY_KEY + "x").get("/llms"));
+    responses.add(new Http(http.port).get("/llms"));
+    responses.add(http.get("/metrics"));
+    assertEquals(List.of(200, 403, 401, 401, 401, 401), responses.subList(10, 16).stream()
+      .map(HttpResponse::statusCode).collect(Collectors.toList()));
 
     for (HttpResponse<String> r : responses) {
-      assertFalse(r.body().contains(SECRET), () -> r.uri() + " answered with the secret: " + r.body());
-      assertFalse(r.headers().map().toString().contains(SECRET), () -> r.uri() + " sent the secret in a header");
+      for (String secret : SECRETS) {
+        assertFalse(r.body().contains(secret), () -> r.uri() + " answered with a secret: " + r.body());
+        assertFalse(r.headers().map().toString().contains(secret), () -> r.uri() + " sent a secret in a header");
+      }
     }
     assertTrue(responses.get(2).body().contains("***"), "the key is shown redacted: " + responses.get(2).body());
     List<String> lines;
@@ -94,8 +119,11 @@ class SecretsTest {
       lines = new ArrayList<>(LOG_LINES);
     }
     assertTrue(lines.stream().anyMatch(l -> l.contains("keyed")), "the LLM's creation was logged at all");
+    assertTrue(lines.stream().anyMatch(l -> l.contains("1 API key(s)")), "the keys were counted in the log");
     for (String line : lines) {
-      assertFalse(line.contains(SECRET), () -> "a log line holds the secret: " + line);
+      for (String secret : SECRETS) {
+        assertFalse(line.contains(secret), () -> "a log line holds a secret: " + line);
+      }
     }
   }
 }

@@ -74,6 +74,7 @@ final class Generation {
         failStopped();
         return;
       }
+      String grammar = ResponseFormat.grammar(request.toJson()); // a 400 here comes before any token
       String prompt = model.templated ? PromptBuilder.templated(model.llama, request.getMessages())
         : PromptBuilder.plain(request.getMessages());
       int promptTokens = model.promptTokens(prompt);
@@ -88,7 +89,7 @@ final class Generation {
       // context holds, so the limit is clamped to what fits instead (finish_reason "length" when reached).
       Integer asked = request.getMaxTokens();
       int limit = Math.min(asked != null ? asked : config.maxTokens, room);
-      generate(model, prompt, promptTokens, limit);
+      generate(model, prompt, promptTokens, limit, grammar);
     } catch (ServiceException e) {
       fail(e);
     } catch (RuntimeException | Error e) {
@@ -97,11 +98,11 @@ final class Generation {
     }
   }
 
-  private void generate(LoadedModel model, String prompt, int promptTokens, int limit) {
+  private void generate(LoadedModel model, String prompt, int promptTokens, int limit, String grammar) {
     String modelId = model.file.id();
     boolean stream = request.isStream();
     long t0 = System.nanoTime();
-    LlamaIterator tokens = model.llama.generate(parameters(prompt, limit)).iterator();
+    LlamaIterator tokens = model.llama.generate(parameters(prompt, limit, grammar)).iterator();
     if (stream) {
       sink.chunk(ChatCompletionChunk.delta(id, created, modelId, "assistant", "", null));
     }
@@ -144,7 +145,7 @@ final class Generation {
       (System.nanoTime() - t0) / 1_000_000, finish));
   }
 
-  private InferenceParameters parameters(String prompt, int limit) {
+  private InferenceParameters parameters(String prompt, int limit, String grammar) {
     Double temperature = request.getTemperature();
     InferenceParameters p = new InferenceParameters(prompt).setNPredict(limit)
       .setTemperature(temperature != null ? temperature.floatValue() : LlamaCppConfig.DEFAULT_TEMPERATURE);
@@ -167,6 +168,9 @@ final class Generation {
     List<String> stop = request.getStop().stream().filter(s -> !s.isEmpty()).collect(Collectors.toList());
     if (!stop.isEmpty()) {
       p.setStopStrings(stop.toArray(new String[0]));
+    }
+    if (grammar != null) {
+      p.setGrammar(grammar); // response_format: only tokens the grammar allows are sampled
     }
     return p;
   }

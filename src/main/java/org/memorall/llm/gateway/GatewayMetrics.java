@@ -1,0 +1,56 @@
+package org.memorall.llm.gateway;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The gateway's chat-completion metrics. Labels are the LLM that answered (a registry name, or {@code none} when
+ * no LLM did: a bad request, an unknown name) and the HTTP status; never anything the client wrote. Tokens per
+ * second are {@code rate(llm_tokens_generated_total[1m])}.
+ */
+final class GatewayMetrics {
+
+  static final String NO_LLM = "none";
+  private static final Duration[] LATENCY_BUCKETS = seconds(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300);
+  private static final Duration[] FIRST_TOKEN_BUCKETS = seconds(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30);
+
+  private final MeterRegistry meters;
+
+  GatewayMetrics(MeterRegistry meters) {
+    this.meters = meters;
+  }
+
+  /** One chat completion ended with {@code status}; {@code record} has its times and tokens. */
+  void chatCompletion(String llm, int status, RequestRecord record) {
+    String code = String.valueOf(status);
+    long nanos = System.nanoTime() - record.startNanos;
+    Counter.builder("llm_requests").description("Chat completion requests by the LLM that answered and status")
+      .tags("llm", llm, "status", code).register(meters).increment();
+    Timer.builder("llm_request_duration").description("Chat completion time, from arrival to the last byte")
+      .serviceLevelObjectives(LATENCY_BUCKETS).tags("llm", llm, "status", code).register(meters)
+      .record(nanos, TimeUnit.NANOSECONDS);
+    long firstToken = record.timeToFirstTokenNanos();
+    if (firstToken >= 0) {
+      Timer.builder("llm_time_to_first_token").description("Streamed chat completions: arrival to first token")
+        .serviceLevelObjectives(FIRST_TOKEN_BUCKETS).tag("llm", llm).register(meters)
+        .record(firstToken, TimeUnit.NANOSECONDS);
+    }
+    int tokens = record.tokens();
+    if (tokens > 0) {
+      Counter.builder("llm_tokens_generated").description("Completion tokens generated").tag("llm", llm)
+        .register(meters).increment(tokens);
+    }
+  }
+
+  private static Duration[] seconds(double... values) {
+    Duration[] durations = new Duration[values.length];
+    for (int i = 0; i < values.length; i++) {
+      durations[i] = Duration.ofNanos((long) (values[i] * 1e9));
+    }
+    return durations;
+  }
+}

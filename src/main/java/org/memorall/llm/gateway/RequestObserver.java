@@ -1,0 +1,59 @@
+package org.memorall.llm.gateway;
+
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.logging.Logger;
+import java.util.regex.Pattern;
+
+/**
+ * The first handler of every request: when the request ends it writes one access-log line and, for chat
+ * completions, records the metrics. The line has the method, the path (without the query string, which may hold
+ * a key), the LLM that answered, the status, the duration and the tokens; never a body or a header.
+ */
+final class RequestObserver implements Handler<RoutingContext> {
+
+  /** The access log's logger; route it to its own file with java.util.logging if wanted. */
+  static final Logger ACCESS = Logger.getLogger("org.memorall.llm.access");
+  private static final Pattern CHAT = Pattern.compile("/v1/chat/completions|/llms/[^/]+/v1/chat/completions");
+  /** nginx's code for a client that went away before the answer was complete. */
+  static final int CLIENT_CLOSED = 499;
+  private static final int MAX_PATH = 200;
+
+  private final GatewayMetrics metrics;
+
+  RequestObserver(GatewayMetrics metrics) {
+    this.metrics = metrics;
+  }
+
+  @Override
+  public void handle(RoutingContext ctx) {
+    RequestRecord record = RequestRecord.start(ctx);
+    HttpServerRequest request = ctx.request();
+    String method = request.method().name();
+    String path = request.path() == null ? "" : request.path();
+    // Once per request: when the response ended, or when the connection closed before.
+    ctx.addEndHandler(ar -> {
+      HttpServerResponse response = ctx.response();
+      int status = response.ended() && ar.succeeded() ? response.getStatusCode() : CLIENT_CLOSED;
+      String served = response.headers().get(Responses.SERVED_BY_HEADER);
+      String llm = served == null ? GatewayMetrics.NO_LLM : served;
+      if ("POST".equals(method) && CHAT.matcher(path).matches()) {
+        metrics.chatCompletion(llm, status, record);
+      }
+      long ms = (System.nanoTime() - record.startNanos) / 1_000_000;
+      int tokens = record.tokens();
+      ACCESS.info(() -> method + " " + printable(path) + " llm=" + (served == null ? "-" : served) + " status=" + status
+        + " ms=" + ms + " tokens=" + (tokens < 0 ? "-" : String.valueOf(tokens)));
+    });
+    ctx.next();
+  }
+
+  /** The path as one short line: no control characters, bounded length. */
+  private static String printable(String path) {
+    String p = path.length() > MAX_PATH ? path.substring(0, MAX_PATH) + "..." : path;
+    return p.replaceAll("[\\p{Cntrl}\\s]", "?");
+  }
+}

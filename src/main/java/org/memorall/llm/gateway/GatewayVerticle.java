@@ -56,6 +56,8 @@ public final class GatewayVerticle extends VerticleBase {
     new MetricsRoutes(vertx, meters).mount(router);
     new HealthRoutes(LlmService.createProxyWithOptions(vertx, new DeliveryOptions().setSendTimeout(3000)),
       config.registry().defaultName()).mount(router);
+    router.get("/openapi.json").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json") // this API
+      .sendFile("openapi.json"));
     router.route().failureHandler(errors);
     router.errorHandler(400, errors.forStatus(400)); // e.g. a path with an invalid %-escape
     router.errorHandler(404, errors);

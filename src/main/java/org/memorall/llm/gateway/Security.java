@@ -16,13 +16,14 @@ import java.util.logging.Logger;
 /**
  * What the gateway checks before it reads a body: CORS, API keys, admin keys on the management endpoints, and the
  * per-client request rate. Mounted before the body handler and the routes, so a request without a valid key never
- * gets its body read. {@code /health}, {@code /ready} and {@code /metrics} stay open for orchestrators and scrapers.
+ * gets its body read. {@code /health}, {@code /ready}, {@code /metrics} and {@code /openapi.json} stay open for
+ * orchestrators, scrapers and tools.
  * Keys are never logged nor echoed: errors say only whether a key was missing or wrong.
  */
 final class Security {
 
   private static final Logger LOG = Logger.getLogger(Security.class.getName());
-  private static final Set<String> OPEN_PATHS = Set.of("/health", "/ready", "/metrics");
+  private static final Set<String> OPEN_PATHS = Set.of("/health", "/ready", "/metrics", "/openapi.json");
   /** What a browser may send besides the CORS-safelisted headers: the key, JSON, and the per-request time limits. */
   private static final Set<String> CORS_HEADERS = Set.of("Authorization", "Content-Type",
     ChatRoutes.REQUEST_TIMEOUT_HEADER, ChatRoutes.FIRST_TOKEN_TIMEOUT_HEADER);

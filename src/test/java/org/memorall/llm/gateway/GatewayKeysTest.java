@@ -98,9 +98,9 @@ class GatewayKeysTest {
   }
 
   @Test
-  void healthReadyAndMetricsNeedNoKey() {
-    // They belong to the observability routes; whatever they answer, it is not a 401.
-    for (String path : new String[]{"/health", "/ready", "/metrics", "/health/"}) {
+  void healthReadyMetricsAndOpenApiNeedNoKey() {
+    // The observability routes and the API's description; whatever they answer, it is not a 401.
+    for (String path : new String[]{"/health", "/ready", "/metrics", "/health/", "/openapi.json"}) {
       assertNotEquals(401, new Http(port).get(path).statusCode(), path);
     }
   }

@@ -1,7 +1,7 @@
 package org.memorall.llm.llamacpp;
 
+import org.memorall.llm.Awaits;
 import org.memorall.llm.CollectingSink;
-import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -17,8 +17,6 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A provider created through the factory and driven the way its verticle does: calls on one event-loop context. */
 final class Harness {
@@ -97,23 +95,11 @@ final class Harness {
 
   /** The failure of {@code f} as a ServiceException (asserting that it failed). */
   static ServiceException failure(Future<?> f) throws Exception {
-    AsyncResult<?> ar = f.<AsyncResult<?>>transform(Future::succeededFuture).await(TIMEOUT_S, TimeUnit.SECONDS);
-    assertTrue(ar.failed(), "expected a failure, got " + (ar.succeeded() ? ar.result() : null));
-    return assertInstanceOf(ServiceException.class, ar.cause(), String.valueOf(ar.cause()));
+    return Awaits.failure(f, TIMEOUT_S);
   }
 
   /** Polls {@code condition} until it holds or the timeout passes. */
-  static void eventually(String what, Check condition) throws Exception {
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_S);
-    while (!condition.holds()) {
-      if (System.nanoTime() > end) {
-        throw new AssertionError("timed out waiting until " + what);
-      }
-      Thread.sleep(5);
-    }
-  }
-
-  interface Check {
-    boolean holds() throws Exception;
+  static void eventually(String what, Awaits.Check condition) throws Exception {
+    Awaits.eventually(what, TIMEOUT_S, condition);
   }
 }

@@ -1,7 +1,7 @@
 package org.memorall.llm.openai;
 
+import org.memorall.llm.Awaits;
 import org.memorall.llm.CollectingSink;
-import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -20,8 +20,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A provider created through its factory (found with ServiceLoader, as the registry finds it) and driven the way
@@ -111,9 +109,7 @@ final class ProviderHarness {
 
   /** The failure of {@code f} as a ServiceException (asserting that it failed). */
   static ServiceException failure(Future<?> f) throws Exception {
-    AsyncResult<?> ar = f.<AsyncResult<?>>transform(Future::succeededFuture).await(TIMEOUT_S, TimeUnit.SECONDS);
-    assertTrue(ar.failed(), "expected a failure, got " + (ar.succeeded() ? ar.result() : null));
-    return assertInstanceOf(ServiceException.class, ar.cause(), String.valueOf(ar.cause()));
+    return Awaits.failure(f, TIMEOUT_S);
   }
 
   /** Asserts status and code of a failure, and returns it for more checks. */
@@ -125,17 +121,7 @@ final class ProviderHarness {
   }
 
   /** Polls {@code condition} until it holds or the timeout passes. */
-  static void eventually(String what, Check condition) throws Exception {
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_S);
-    while (!condition.holds()) {
-      if (System.nanoTime() > end) {
-        throw new AssertionError("timed out waiting until " + what);
-      }
-      Thread.sleep(5);
-    }
-  }
-
-  interface Check {
-    boolean holds() throws Exception;
+  static void eventually(String what, Awaits.Check condition) throws Exception {
+    Awaits.eventually(what, TIMEOUT_S, condition);
   }
 }

@@ -51,6 +51,7 @@ public final class GatewayVerticle extends VerticleBase {
     new Security(config).mount(router); // keys, rate limit, CORS: before any body is read
     router.route().handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()));
     new ChatRoutes(client, new RequestLimits(config.maxMessages(), config.maxChars())).mount(router);
+    new EmbeddingRoutes(service, config.maxChars()).mount(router);
     new ModelRoutes(service, client).mount(router);
     new ManagementRoutes(service).mount(router);
     new MetricsRoutes(vertx, meters).mount(router);

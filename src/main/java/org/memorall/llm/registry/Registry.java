@@ -10,6 +10,8 @@ import io.vertx.core.json.JsonObject;
 import org.memorall.llm.api.Addresses;
 import org.memorall.llm.api.ChatCompletionRequest;
 import org.memorall.llm.api.ChatCompletionResponse;
+import org.memorall.llm.api.EmbeddingRequest;
+import org.memorall.llm.api.EmbeddingResponse;
 import org.memorall.llm.api.LlmClient;
 import org.memorall.llm.api.LlmErrors;
 import org.memorall.llm.api.LlmInfo;
@@ -365,6 +367,31 @@ public final class Registry implements LlmService {
   @Override
   public Future<Void> delete(String name, String modelId) {
     return providerCall(name, ProviderVerticle.ACTION_DELETE, new JsonObject().put("modelId", modelId)).mapEmpty();
+  }
+
+  @Override
+  public Future<EmbeddingResponse> embeddings(EmbeddingRequest request) {
+    return embeddingsFor(null, request);
+  }
+
+  /**
+   * Embeddings go straight to the provider: they do not take a chat slot (a llamacpp model runs them between
+   * generations on its own), and are not retried or sent to fallbacks, whose vectors would not be comparable.
+   */
+  @Override
+  public Future<EmbeddingResponse> embeddingsFor(String name, EmbeddingRequest request) {
+    String llm;
+    try {
+      if (request == null) {
+        throw LlmErrors.invalidField("input", "'input' is required: a string or an array of strings");
+      }
+      request.validate();
+      llm = name != null ? name : request.getModel() != null ? request.getModel() : config.defaultName();
+    } catch (RuntimeException e) {
+      return Future.failedFuture(LlmErrors.from(e));
+    }
+    return providerCall(llm, ProviderVerticle.ACTION_EMBEDDINGS, request.toJson())
+      .map(json -> new EmbeddingResponse(json).setServedBy(llm));
   }
 
   private Future<JsonObject> providerCall(String name, String action, JsonObject body) {

@@ -5,8 +5,8 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
-import org.memorall.llm.api.Addresses;
 import io.vertx.serviceproxy.ServiceException;
+import org.memorall.llm.api.Addresses;
 import org.memorall.llm.api.ChatCompletionRequest;
 import org.memorall.llm.api.EmbeddingRequest;
 import org.memorall.llm.api.EmbeddingResponse;
@@ -105,11 +105,11 @@ public final class ProviderVerticle extends VerticleBase {
         case ACTION_UNLOAD:
           reply(message, provider.unload(message.body().getString("modelId")).map(v -> new JsonObject()));
           break;
-        case ACTION_EMBEDDINGS:
-          reply(message, embeddings(new EmbeddingRequest(message.body())).map(EmbeddingResponse::toJson));
-          break;
         case ACTION_DELETE:
           reply(message, provider.delete(message.body().getString("modelId")).map(v -> new JsonObject()));
+          break;
+        case ACTION_EMBEDDINGS:
+          reply(message, embeddings(new EmbeddingRequest(message.body())).map(EmbeddingResponse::toJson));
           break;
         default:
           LlmErrors.fail(message, LlmErrors.badRequest("Unknown provider action '" + action + "'"));

@@ -17,7 +17,7 @@ import java.util.logging.Logger;
  * What the gateway checks before it reads a body: CORS, API keys, admin keys on the management endpoints, and the
  * per-client request rate. Mounted before the body handler and the routes, so a request without a valid key never
  * gets its body read. {@code /health}, {@code /ready}, {@code /metrics} and {@code /openapi.json} stay open for
- * orchestrators, scrapers and tools.
+ * orchestrators, scrapers and tools, and the playground's page and files for browsers.
  * Keys are never logged nor echoed: errors say only whether a key was missing or wrong.
  */
 final class Security {
@@ -82,7 +82,8 @@ final class Security {
   /** API keys (when configured) on every endpoint but the open ones, then the rate limit. */
   private void authenticate(RoutingContext ctx) {
     // The raw path: normalizing throws on a bad %-escape, which the router answers later with a 400.
-    if (OPEN_PATHS.contains(trimSlash(ctx.request().path()))) {
+    String path = trimSlash(ctx.request().path());
+    if (OPEN_PATHS.contains(path) || PlaygroundRoutes.OPEN_PATHS.contains(path)) {
       ctx.next();
       return;
     }

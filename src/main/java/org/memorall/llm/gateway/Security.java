@@ -58,7 +58,15 @@ final class Security {
   void mount(Router router) {
     if (!corsOrigins.isEmpty()) {
       // First, so a preflight (which carries no key) is answered, and errors carry the CORS headers a browser needs.
-      router.route().handler(cors());
+      // A page of this gateway (the playground) calling it is same-origin: no CORS, whatever origins are listed.
+      CorsHandler cors = cors();
+      router.route().handler(ctx -> {
+        if (sameOrigin(ctx.request())) {
+          ctx.next();
+        } else {
+          cors.handle(ctx);
+        }
+      });
     }
     router.route().handler(this::authenticate);
     router.post("/llms").handler(this::requireAdmin);
@@ -130,6 +138,13 @@ final class Security {
     ctx.fail(LlmErrors.of(401, "invalid_request_error", null, "invalid_api_key", key == null
       ? "Missing API key: send it as 'Authorization: Bearer <key>'"
       : "Incorrect API key provided"));
+  }
+
+  /** Whether the request's {@code Origin} (browsers send it with a same-origin POST too) is this server itself. */
+  private static boolean sameOrigin(HttpServerRequest request) {
+    String origin = request.getHeader("Origin");
+    String host = request.getHeader("Host");
+    return origin != null && host != null && origin.equalsIgnoreCase(request.scheme() + "://" + host);
   }
 
   /** The key of {@code Authorization: Bearer <key>}, or null. */

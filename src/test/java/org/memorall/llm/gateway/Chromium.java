@@ -52,7 +52,7 @@ final class Chromium implements ExecutionCondition {
       .setBinary(browser().orElseThrow().toFile())
       .addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage", "--window-size=1280,900", "--user-data-dir=" + profile);
+        "--disable-dev-shm-usage", "--window-size=1280,1024", "--user-data-dir=" + profile);
     ChromeDriverService service = new ChromeDriverService.Builder()
       .usingDriverExecutable(driver().orElseThrow().toFile())
       .usingAnyFreePort()

@@ -156,7 +156,8 @@ class PlaygroundBrowserTest {
     assertEquals("ready", Http.json(http.get("/llms/pg"), 200).getString("status"));
     assertEquals("pg", text("#models-llm"));
 
-    click(By.cssSelector("#models li[data-id='" + id + "'] button.serve"));
+    setValue("serve-source", copy.toString());
+    browser.findElement(By.id("serve")).click();
     Awaits.eventually("serve reaches ready", WAIT_S, () -> text("#serve-status").startsWith("ready"));
     assertEquals("100", browser.findElement(By.id("serve-progress")).getDomProperty("value"));
     assertTrue(text("#serve-status").endsWith(id), text("#serve-status"));
@@ -184,11 +185,13 @@ class PlaygroundBrowserTest {
   }
 
   @Test
-  void withApiKeysThePageLoadsAndAsksForTheKey() throws Exception {
+  void withApiKeysAndCorsThePageAsksForTheKeyThenWorks() throws Exception {
     Vertx other = Vertx.vertx(); // a second node: its own event bus
     try {
+      // CORS for another origin: the page's own calls are same-origin and must not be refused.
       JsonObject config = TestNode.config(TestNode.defaultLlms())
-        .put("auth", new JsonObject().put("apiKeys", new JsonArray().add("sk-playground")));
+        .put("auth", new JsonObject().put("apiKeys", new JsonArray().add("sk-playground")))
+        .put("cors", new JsonObject().put("allowedOrigins", new JsonArray().add("https://app.example.com")));
       int port = TestNode.deploy(other, config).await(60, TimeUnit.SECONDS);
       open(port);
       WebElement error = waitFor("the 401", By.cssSelector("#error:not([hidden])"));
@@ -199,6 +202,12 @@ class PlaygroundBrowserTest {
       waitFor("the LLMs, listed with the key", By.cssSelector("#llms li[data-name='default']"));
       assertEquals("true", browser.findElement(By.id("error")).getDomProperty("hidden"));
       assertEquals("sk-playground", browser.executeScript("return sessionStorage.getItem('llm-runtime.apiKey')"));
+
+      setValue("max-tokens", "8");
+      browser.findElement(By.id("prompt")).sendKeys("Once upon a time");
+      browser.findElement(By.id("send")).click();
+      waitFor("a reply with its usage", By.cssSelector("#stats .tps"));
+      assertFalse(text(".message.assistant .text").isBlank());
     } finally {
       browser.executeScript("sessionStorage.clear()");
       other.close().await(30, TimeUnit.SECONDS);

@@ -260,6 +260,9 @@ async function serve(llm, request) {
       if (p.bytesPerSecond) {
         parts.push(formatBytes(p.bytesPerSecond) + '/s');
       }
+      if (typeof p.etaSeconds === 'number' && p.phase === 'downloading') {
+        parts.push(Math.ceil(p.etaSeconds) + ' s left');
+      }
       if (p.phase === 'ready' && p.model) {
         parts.push(p.model.id);
       }

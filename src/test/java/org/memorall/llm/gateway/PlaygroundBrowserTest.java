@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.memorall.llm.Awaits;
 import org.memorall.llm.TestNode;
+import org.memorall.llm.llamacpp.FakeHub;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriverException;
@@ -20,6 +21,7 @@ import org.openqa.selenium.chrome.ChromeDriver;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -29,7 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The playground page end to end: a real headless chromium (see {@link Chromium}: skipped without one, failed on CI)
  * on a real node with the bundled model. It chats with tokens streaming in and usage shown, shows the server's
- * errors, and creates an LLM, serves, unloads and deletes a model and deletes the LLM, each checked on the server.
+ * errors, creates an LLM, serves (from disk, and from a HuggingFace-compatible hub with the download in the progress
+ * bar), unloads and deletes a model and deletes the LLM, each checked on the server, and asks for an API key.
  * Screenshots are kept in {@code target/playground/}.
  */
 @ExtendWith(Chromium.class)
@@ -182,6 +185,36 @@ class PlaygroundBrowserTest {
       () -> browser.findElements(By.cssSelector("#llms li[data-name='pg']")).isEmpty());
     Http.error(http.get("/llms/pg"), 404);
     assertTrue(browser.findElement(By.id("error")).getDomProperty("hidden").equals("true"), text("#error"));
+  }
+
+  @Test
+  void servesFromTheHubWithTheDownloadInTheProgressBar(Vertx vertx) throws Exception {
+    FakeHub hub = new FakeHub(vertx).repo("karpathy/tinyllamas",
+      Map.of("stories260K-Q4_K_M.gguf", FakeHub.bundledModel())).start().await(10, TimeUnit.SECONDS);
+    hub.chunkDelayMs = 50; // 32 KB every 50 ms: about two seconds for the 1.2 MB model
+    try {
+      open(http.port);
+      setValue("create-name", "hub");
+      setValue("create-config", new JsonObject().put("parallel", 1).put("hubEndpoint", hub.endpoint()).encode());
+      browser.findElement(By.id("create")).click();
+      waitFor("the new LLM, selected", By.cssSelector("#llms li.selected[data-name='hub']"));
+
+      setValue("serve-source", "karpathy/tinyllamas");
+      browser.findElement(By.id("serve")).click();
+      Awaits.eventually("the bar part way through the download", WAIT_S, () -> {
+        double value = Double.parseDouble(browser.findElement(By.id("serve-progress")).getDomProperty("value"));
+        return value > 0 && value < 100 && text("#serve-status").startsWith("downloading");
+      });
+      assertTrue(text("#serve-status").matches("downloading · [\\d.]+ % · [\\d.]+ [KM]?B of 1\\.1 MB.*"),
+        text("#serve-status"));
+      screenshot("download.png");
+      Awaits.eventually("serve reaches ready", WAIT_S, () -> text("#serve-status").startsWith("ready"));
+      assertEquals("100", browser.findElement(By.id("serve-progress")).getDomProperty("value"));
+      assertTrue(model("hub", "stories260K-Q4_K_M").getBoolean("loaded", false));
+    } finally {
+      http.delete("/llms/hub");
+      hub.stop();
+    }
   }
 
   @Test

@@ -53,6 +53,7 @@ class PlaygroundRoutesTest {
     assertEquals(200, script.statusCode());
     assertTrue(script.headers().firstValue("content-type").orElse("").contains("javascript"));
     assertTrue(script.body().contains("/v1/chat/completions"));
+    assertEquals("nosniff", script.headers().firstValue("x-content-type-options").orElse(null));
     HttpResponse<String> style = http.get("/playground/style.css");
     assertEquals(200, style.statusCode());
     assertTrue(style.headers().firstValue("content-type").orElse("").startsWith("text/css"));

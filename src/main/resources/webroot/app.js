@@ -367,7 +367,7 @@ async function send() {
       stats.textContent = '';
       showError(err);
     }
-    // The answer was not completed: it does not become part of the conversation.
+    // The turn did not complete: neither its question nor a partial answer is sent with the next one.
     state.history.pop();
   } finally {
     reply.classList.remove('streaming');

@@ -59,6 +59,7 @@ public final class GatewayVerticle extends VerticleBase {
       config.registry().defaultName()).mount(router);
     router.get("/openapi.json").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json") // this API
       .sendFile("openapi.json"));
+    new PlaygroundRoutes().mount(router);
     router.route().failureHandler(errors);
     router.errorHandler(400, errors.forStatus(400)); // e.g. a path with an invalid %-escape
     router.errorHandler(404, errors);

@@ -38,6 +38,7 @@ public final class NodeConfig {
   public static Future<NodeConfig> load(Vertx vertx) {
     String file = System.getenv().getOrDefault("CONFIG_FILE", System.getProperty("CONFIG_FILE", "conf/config.json"));
     JsonArray keys = new JsonArray().add("HTTP_PORT").add("HTTP_HOST").add("MODELS_DIR").add(API_KEYS_ENV);
+    ClusterSettings.KEYS.forEach(keys::add);
     ConfigRetrieverOptions options = new ConfigRetrieverOptions().setIncludeDefaultStores(false)
       .addStore(new ConfigStoreOptions().setType("file").setOptional(true).setConfig(new JsonObject().put("path", file)))
       .addStore(new ConfigStoreOptions().setType("env").setConfig(new JsonObject().put("keys", keys)))
@@ -72,6 +73,11 @@ public final class NodeConfig {
   public Path modelsDir() {
     String dir = json.getString("MODELS_DIR", json.getString("modelsDir"));
     return dir != null ? Paths.get(dir) : Paths.get(System.getProperty("user.home"), ".cache", "llm-runtime", "models");
+  }
+
+  /** How this node joins a cluster, if it does (README "Clustering"). */
+  public ClusterSettings cluster() {
+    return new ClusterSettings(json);
   }
 
   public RegistryConfig registry() {

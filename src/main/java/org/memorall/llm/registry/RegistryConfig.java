@@ -45,6 +45,12 @@ public final class RegistryConfig {
     return json.getJsonObject("llms", new JsonObject());
   }
 
+  /** This node's name in a cluster ({@code LLM_NODE_NAME} or {@code cluster.nodeName}); null: from its id. */
+  public String nodeName() {
+    Object name = json.getValue("LLM_NODE_NAME", json.getJsonObject("cluster", new JsonObject()).getValue("nodeName"));
+    return name == null ? null : name.toString();
+  }
+
   public Path modelsDir() {
     return modelsDir;
   }

@@ -1,0 +1,140 @@
+package org.memorall.llm.registry;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.serviceproxy.ServiceException;
+import org.memorall.llm.api.LlmErrors;
+import org.memorall.llm.api.LlmStream;
+import org.memorall.llm.stream.StreamProducer;
+
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.logging.Logger;
+
+/**
+ * Where a request for an LLM goes in a cluster: to this node's own provider, or to the least-busy replica on
+ * another node (most free slots minus queued requests; this node on a tie, which saves the hop). It also ends the
+ * requests routed to a node that left, at once and with a clear 503 (the request's retries and fallbacks may then
+ * take it elsewhere), and reports an LLM whose last provider is gone as unavailable. Used on the registry's
+ * context only.
+ */
+final class ClusterRoutes {
+
+  private static final Logger LOG = Logger.getLogger(ClusterRoutes.class.getName());
+  static final String NODE_LEFT = "node_left";
+  static final String UNAVAILABLE = "llm_unavailable";
+
+  private final Vertx vertx;
+  private final Registry registry;
+  final ClusterView view;
+  /** Requests in flight on other nodes, by node id. */
+  private final Map<String, Set<ChatRelay>> remote = new HashMap<>();
+  /** LLMs whose every provider went away with its node. */
+  private final Set<String> unavailable = new TreeSet<>();
+
+  ClusterRoutes(Vertx vertx, Registry registry, ClusterView view) {
+    this.vertx = vertx;
+    this.registry = registry;
+    this.view = view;
+  }
+
+  /** Per-node addresses, for registry-to-registry calls. */
+  static String registryAddress(String nodeId) {
+    return "llm.node." + nodeId + ".registry";
+  }
+
+  static String clusterAddress(String nodeId) {
+    return "llm.node." + nodeId + ".cluster";
+  }
+
+  static String streamAddress(String nodeId) {
+    return "llm.node." + nodeId + ".stream";
+  }
+
+  /**
+   * The other node's replica that should serve {@code name} now, or null to serve it here (or to find it missing
+   * here). Throws a 503 for an LLM whose last provider is gone.
+   */
+  ClusterView.Replica route(String name) {
+    List<ClusterView.Replica> replicas = view.replicas(name);
+    LlmEntry local = registry.local(name);
+    if (replicas.isEmpty()) {
+      if (local == null && unavailable.contains(name)) {
+        throw unavailable(name);
+      }
+      return null;
+    }
+    ClusterView.Replica best = replicas.get(0);
+    for (ClusterView.Replica r : replicas) {
+      if (r.free() > best.free()) {
+        best = r;
+      }
+    }
+    boolean localReady = local != null && local.deployment.succeeded() && local.failure() == null;
+    if (localReady && local.slots() - local.inFlight() - local.queued() >= best.free()) {
+      return null;
+    }
+    view.sent(best.nodeId(), name);
+    return best;
+  }
+
+  /** The 404 for a name no node serves; a 503 when nodes served it and all of them went away. */
+  ServiceException notFound(String name, Collection<String> local) {
+    if (unavailable.contains(name)) {
+      return unavailable(name);
+    }
+    Set<String> names = new TreeSet<>(local);
+    names.addAll(view.names());
+    return LlmErrors.notFound(name, names);
+  }
+
+  void available(String name) {
+    unavailable.remove(name);
+  }
+
+  private ServiceException unavailable(String name) {
+    return LlmErrors.of(503, "server_error", null, UNAVAILABLE, "LLM '" + name + "' is unavailable: the nodes "
+      + "that served it left the cluster. It is served again when such a node rejoins, or create it anew.");
+  }
+
+  /** Relays a stream other than a chat completion (serve progress) to the replica's node. */
+  void pipe(ClusterView.Replica target, String action, JsonObject body, StreamProducer out) {
+    LlmStream<JsonObject> inner = LlmStream.open(vertx, streamAddress(target.nodeId()), action, body,
+      new io.vertx.core.eventbus.DeliveryOptions().addHeader(org.memorall.llm.api.LlmClient.HEADER_LLM, target.llm()),
+      json -> json);
+    out.meta(new JsonObject().put(LlmStream.SERVED_BY, target.llm()));
+    out.cancelHandler(inner::cancel);
+    inner.handler(out::write).exceptionHandler(out::fail).endHandler(v -> out.end());
+  }
+
+  void track(String nodeId, ChatRelay relay) {
+    remote.computeIfAbsent(nodeId, k -> new HashSet<>()).add(relay);
+  }
+
+  void untrack(String nodeId, ChatRelay relay) {
+    Set<ChatRelay> set = remote.get(nodeId);
+    if (set != null && set.remove(relay) && set.isEmpty()) {
+      remote.remove(nodeId);
+    }
+  }
+
+  /** Node {@code nodeId} is gone with {@code llms}: its requests end now, its last-served LLMs are unavailable. */
+  void nodeLeft(String nodeId, String nodeName, Collection<String> llms) {
+    for (String llm : llms) {
+      if (registry.local(llm) == null && view.replicas(llm).isEmpty() && unavailable.add(llm)) {
+        LOG.warning(() -> "LLM '" + llm + "' has no provider left in the cluster: unavailable");
+      }
+    }
+    Set<ChatRelay> lost = remote.remove(nodeId);
+    if (lost != null) {
+      LOG.warning(() -> "Ending " + lost.size() + " requests in flight on node '" + nodeName + "'");
+      lost.forEach(r -> r.nodeLost(LlmErrors.of(503, "server_error", null, NODE_LEFT, "Node '" + nodeName
+        + "' left the cluster while it served this request")));
+    }
+  }
+}

@@ -78,11 +78,19 @@ final class ChatRelay {
     String name = chain.get(index);
     LlmEntry entry;
     ClusterView.Replica target = null;
+    ClusterRoutes cluster = direct ? null : registry.cluster();
     try {
-      ClusterRoutes cluster = registry.cluster();
-      target = direct || cluster == null ? null : cluster.route(name);
+      target = cluster == null ? null : cluster.route(name);
       entry = target != null ? null : registry.lookup(name);
     } catch (ServiceException e) {
+      if (cluster != null && e.failureCode() == 404) {
+        cluster.missing(name, e).onSuccess(error -> {
+          if (!over()) {
+            failover(name, error);
+          }
+        });
+        return;
+      }
       failover(name, e);
       return;
     }
@@ -236,8 +244,12 @@ final class ChatRelay {
   /** Retries the LLM {@code name} ({@code again}) after a backoff, or fails over. */
   private void decide(String name, ServiceException error, Runnable again) {
     long elapsedMs = (System.nanoTime() - startedNanos) / 1_000_000;
-    if (!direct && sent && stream && policy.resumeOnFallback && ClusterRoutes.NODE_LEFT.equals(code(error))
-      && attempt + 1 < policy.maxAttempts) {
+    boolean nodeLeft = ClusterRoutes.NODE_LEFT.equals(code(error));
+    if (nodeLeft && !registry.cluster().serves(name)) {
+      failover(name, error); // no replica left: the clearest error is that the node left
+      return;
+    }
+    if (nodeLeft && sent && stream && policy.resumeOnFallback && attempt + 1 < policy.maxAttempts) {
       // Another replica of the same LLM continues the stream at once.
       attempt++;
       LOG.info(() -> error.getMessage() + "; continuing the stream of LLM '" + name + "' elsewhere");

@@ -1,6 +1,8 @@
 package org.memorall.llm.registry;
 
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.shareddata.AsyncMap;
 import io.vertx.core.json.JsonObject;
 import io.vertx.serviceproxy.ServiceException;
 import org.memorall.llm.api.LlmErrors;
@@ -34,13 +36,14 @@ final class ClusterRoutes {
   final ClusterView view;
   /** Requests in flight on other nodes, by node id. */
   private final Map<String, Set<ChatRelay>> remote = new HashMap<>();
-  /** LLMs whose every provider went away with its node. */
-  private final Set<String> unavailable = new TreeSet<>();
+  /** The cluster-wide names (see {@link ClusteredRegistry}): a name there that no node serves is unavailable. */
+  private final AsyncMap<String, JsonObject> directory;
 
-  ClusterRoutes(Vertx vertx, Registry registry, ClusterView view) {
+  ClusterRoutes(Vertx vertx, Registry registry, ClusterView view, AsyncMap<String, JsonObject> directory) {
     this.vertx = vertx;
     this.registry = registry;
     this.view = view;
+    this.directory = directory;
   }
 
   /** Per-node addresses, for registry-to-registry calls. */
@@ -58,15 +61,12 @@ final class ClusterRoutes {
 
   /**
    * The other node's replica that should serve {@code name} now, or null to serve it here (or to find it missing
-   * here). Throws a 503 for an LLM whose last provider is gone.
+   * here: see {@link #missing}).
    */
   ClusterView.Replica route(String name) {
     List<ClusterView.Replica> replicas = view.replicas(name);
     LlmEntry local = registry.local(name);
     if (replicas.isEmpty()) {
-      if (local == null && unavailable.contains(name)) {
-        throw unavailable(name);
-      }
       return null;
     }
     ClusterView.Replica best = replicas.get(0);
@@ -83,23 +83,28 @@ final class ClusterRoutes {
     return best;
   }
 
-  /** The 404 for a name no node serves; a 503 when nodes served it and all of them went away. */
+  /** True when this node or another one serves {@code name} now. */
+  boolean serves(String name) {
+    return registry.local(name) != null || !view.replicas(name).isEmpty();
+  }
+
+  /** The 404 for a name that neither this node nor the others serve, naming those they serve. */
   ServiceException notFound(String name, Collection<String> local) {
-    if (unavailable.contains(name)) {
-      return unavailable(name);
-    }
     Set<String> names = new TreeSet<>(local);
     names.addAll(view.names());
     return LlmErrors.notFound(name, names);
   }
 
-  void available(String name) {
-    unavailable.remove(name);
-  }
-
-  private ServiceException unavailable(String name) {
-    return LlmErrors.of(503, "server_error", null, UNAVAILABLE, "LLM '" + name + "' is unavailable: the nodes "
-      + "that served it left the cluster. It is served again when such a node rejoins, or create it anew.");
+  /**
+   * What a request for {@code name}, which no node serves, gets: {@code notFound}, or a 503 when the name exists in
+   * the cluster (its nodes left, or it is still starting).
+   */
+  Future<ServiceException> missing(String name, ServiceException notFound) {
+    return directory.get(name)
+      .map(record -> record == null ? notFound : LlmErrors.of(503, "server_error", null, UNAVAILABLE, "LLM '"
+        + name + "' is unavailable: no node of the cluster serves it now (it was created on node '"
+        + record.getString("node") + "'). It is served again when such a node (re)joins, or create it anew."))
+      .otherwise(notFound);
   }
 
   /** Relays a stream other than a chat completion (serve progress) to the replica's node. */
@@ -123,10 +128,10 @@ final class ClusterRoutes {
     }
   }
 
-  /** Node {@code nodeId} is gone with {@code llms}: its requests end now, its last-served LLMs are unavailable. */
+  /** Node {@code nodeId} is gone with {@code llms}: its requests end now. */
   void nodeLeft(String nodeId, String nodeName, Collection<String> llms) {
     for (String llm : llms) {
-      if (registry.local(llm) == null && view.replicas(llm).isEmpty() && unavailable.add(llm)) {
+      if (registry.local(llm) == null && view.replicas(llm).isEmpty()) {
         LOG.warning(() -> "LLM '" + llm + "' has no provider left in the cluster: unavailable");
       }
     }

@@ -9,6 +9,7 @@ import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -30,8 +31,14 @@ final class ClusterView {
   private static final Logger LOG = Logger.getLogger(ClusterView.class.getName());
   static final String LOAD = "llm.cluster.load";
   static final long PUBLISH_MS = 200;
-  /** A node silent for this long counts as gone even before Hazelcast drops it. */
-  static final long STALE_MS = 6000;
+  /** How long a request sent to another node counts there before its reports show it: a report and a hop. */
+  static final long SENT_MS = 2 * PUBLISH_MS;
+  /**
+   * A node silent for this long counts as gone even before Hazelcast drops it (which, for a node killed without a
+   * goodbye, takes 5-10 s more). Fifteen missed reports: long enough for a GC pause or a busy machine, short enough
+   * that the requests it served fail over within seconds.
+   */
+  static final long STALE_MS = 3000;
 
   /** One LLM as served by one node, as last reported. */
   record Replica(String nodeId, String nodeName, String llm, String type, JsonObject policy, int slots,
@@ -58,6 +65,8 @@ final class ClusterView {
   final String nodeId;
   final String nodeName;
   private final Map<String, NodeState> nodes = new HashMap<>();
+  /** When requests were sent to other nodes lately, by node id + "/" + LLM. */
+  private final Map<String, ArrayDeque<Long>> sent = new HashMap<>();
   private MessageConsumer<JsonObject> consumer;
   private long timer = -1;
   private UUID membership;
@@ -110,6 +119,7 @@ final class ClusterView {
 
   private void gone(String id, String why, Gone left) {
     NodeState state = nodes.remove(id);
+    sent.keySet().removeIf(k -> k.startsWith(id + "/"));
     if (state != null) {
       LOG.warning(() -> "Node '" + state.name + "' (" + id + ") " + why + "; its LLMs " + state.llms.keySet()
         + " are withdrawn");
@@ -145,7 +155,8 @@ final class ClusterView {
       JsonObject load = state.llms.get(llm);
       if (load != null) {
         list.add(new Replica(id, state.name, llm, load.getString("type"), load.getJsonObject("policy"),
-          load.getInteger("slots", 1), load.getInteger("inFlight", 0), load.getInteger("queued", 0)));
+          load.getInteger("slots", 1), load.getInteger("inFlight", 0) + recentlySent(id, llm),
+          load.getInteger("queued", 0)));
       }
     });
     return list;
@@ -158,13 +169,26 @@ final class ClusterView {
     return names;
   }
 
-  /** A request was just sent to {@code nodeId}'s {@code llm}: count it until that node's next report. */
+  /**
+   * A request was just sent to {@code nodeId}'s {@code llm}: it counts as in flight there for {@link #SENT_MS},
+   * until that node's reports include it, so that a burst of requests spreads instead of following one report.
+   */
   void sent(String nodeId, String llm) {
-    NodeState state = nodes.get(nodeId);
-    JsonObject load = state == null ? null : state.llms.get(llm);
-    if (load != null) {
-      load.put("inFlight", load.getInteger("inFlight", 0) + 1);
+    long now = System.nanoTime();
+    ArrayDeque<Long> times = sent.computeIfAbsent(nodeId + "/" + llm, k -> new ArrayDeque<>());
+    times.add(now);
+  }
+
+  private int recentlySent(String nodeId, String llm) {
+    ArrayDeque<Long> times = sent.get(nodeId + "/" + llm);
+    if (times == null) {
+      return 0;
     }
+    long oldest = System.nanoTime() - SENT_MS * 1_000_000L;
+    while (!times.isEmpty() && times.peek() < oldest) {
+      times.poll();
+    }
+    return times.size();
   }
 
   /** The id of the node named {@code name}, or null. */

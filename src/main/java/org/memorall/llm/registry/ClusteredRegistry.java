@@ -44,15 +44,13 @@ final class ClusteredRegistry implements LlmService {
 
   private final Vertx vertx;
   private final Registry local;
-  private final ClusterRoutes routes;
   private final ClusterView view;
   private final AsyncMap<String, JsonObject> directory;
 
-  ClusteredRegistry(Vertx vertx, Registry local, ClusterRoutes routes, AsyncMap<String, JsonObject> directory) {
+  ClusteredRegistry(Vertx vertx, Registry local, ClusterView view, AsyncMap<String, JsonObject> directory) {
     this.vertx = vertx;
     this.local = local;
-    this.routes = routes;
-    this.view = routes.view;
+    this.view = view;
     this.directory = directory;
   }
 
@@ -104,8 +102,8 @@ final class ClusteredRegistry implements LlmService {
           + ", created on node '" + prior.getString("node") + "')" + (replica ? "" : "; to serve it on this node "
           + "too, create it with \"" + REPLICA + "\": true and the same type")));
       }
-      routes.available(name);
       return local.create(name, type, config)
+        .onSuccess(info -> view.publish(local.localLoad())) // the other nodes learn of it now
         .recover(e -> (prior == null ? directory.removeIfPresent(name, record) : Future.succeededFuture(false))
           .transform(ar -> Future.failedFuture(e)))
         .compose(this::withNodes);
@@ -118,7 +116,6 @@ final class ClusteredRegistry implements LlmService {
     removed.add(directory.remove(name).map(prior -> prior != null));
     removed.add(local.remove(name));
     view.replicas(name).forEach(r -> removed.add(node(r.nodeId()).remove(name).otherwise(false)));
-    routes.available(name);
     return Future.join(removed).map(cf -> removed.stream().anyMatch(f -> Boolean.TRUE.equals(f.result())));
   }
 

@@ -38,9 +38,9 @@ public final class RegistryVerticle extends VerticleBase {
     }
     return ClusteredRegistry.directory(vertx).compose(directory -> {
       view = new ClusterView(vertx, config.nodeName());
-      ClusterRoutes routes = new ClusterRoutes(vertx, registry, view);
+      ClusterRoutes routes = new ClusterRoutes(vertx, registry, view, directory);
       registry.cluster(routes);
-      ClusteredRegistry clustered = new ClusteredRegistry(vertx, registry, routes, directory);
+      ClusteredRegistry clustered = new ClusteredRegistry(vertx, registry, view, directory);
       String id = view.nodeId;
       consumers.add(binder(ClusterRoutes.registryAddress(id)).register(LlmService.class, registry));
       consumers.add(binder(ClusterRoutes.clusterAddress(id)).register(LlmService.class, clustered));

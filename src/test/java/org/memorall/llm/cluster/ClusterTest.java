@@ -232,8 +232,16 @@ class ClusterTest {
         }
       }));
     }
+    // And one of an LLM only c serves: it cannot go on elsewhere.
+    CompletableFuture<String> alone = CompletableFuture.supplyAsync(() -> {
+      try (Stream<String> lines = b.stream(chat("lonely", 2000)).body()) {
+        return lines.filter(l -> l.startsWith("data: ")).reduce((x, y) -> y).orElse("");
+      } catch (Exception e) {
+        return "failed: " + e;
+      }
+    });
     Thread.sleep(1500);
-    assertEquals(2, c.get("/llms/victim").body().getInteger("inFlight"), "c serves two of the streams");
+    assertTrue(c.get("/llms/victim").body().getInteger("inFlight") >= 1, "c serves some of the streams");
     long killed = System.nanoTime();
     c.kill();
     List<String> endings = new ArrayList<>();
@@ -241,11 +249,16 @@ class ClusterTest {
       endings.add(s.get(30, TimeUnit.SECONDS));
     }
     long endedMs = (System.nanoTime() - killed) / 1_000_000;
-    System.out.println("kill -9: every stream ended " + endedMs + " ms after it; last events: " + endings);
+    System.out.println("kill -9 at " + java.time.LocalTime.now().minusNanos(System.nanoTime() - killed)
+      + ": every stream ended " + endedMs + " ms after it; last events: " + endings);
+    b.log().lines().filter(l -> l.contains("Node 'c'") || l.contains("in flight on node") || l.contains("elsewhere"))
+      .forEach(System.out::println);
     for (String last : endings) {
       assertTrue(last.equals("data: [DONE]") || last.contains("\"error\""), last);
     }
     assertTrue(endedMs < 15_000, "every stream ended within " + endedMs + " ms of the kill: " + endings);
+    String lonelyEnd = alone.get(15, TimeUnit.SECONDS);
+    assertTrue(lonelyEnd.contains("node_left"), lonelyEnd);
 
     ClusterNode.Reply after = b.post("/v1/chat/completions", chat("victim", 3));
     assertEquals(200, after.status(), after.body().encode());

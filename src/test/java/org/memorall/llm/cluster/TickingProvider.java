@@ -24,7 +24,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * A custom provider (type "custom", config {"class": this class}) for the cluster tests: it answers
  * {@code max_tokens} tokens "t0 t1 ...", one every {@code intervalMs} (config, default 10), on {@code slots}
  * (config, default 2) slots. Its {@code model} is "ticking@" + the node's name, so a test sees which node answered,
- * and its status counts {@code tokensGenerated}, so a test sees a cancelled generation stop.
+ * and its status counts {@code tokensGenerated}, so a test sees a cancelled generation stop. With {@code stamp}
+ * (config) each token is the {@link System#nanoTime()} it was made at (the same clock in every JVM of a machine),
+ * for the cluster benchmark.
  */
 public final class TickingProvider implements LlmProvider {
 
@@ -33,12 +35,14 @@ public final class TickingProvider implements LlmProvider {
   private long intervalMs;
   private int slots;
   private String model;
+  private boolean stamp;
 
   @Override
   public Future<Void> start(ProviderContext context) {
     vertx = context.vertx();
     intervalMs = context.config().getLong("intervalMs", 10L);
     slots = context.config().getInteger("slots", 2);
+    stamp = context.config().getBoolean("stamp", false);
     model = "ticking@" + System.getenv().getOrDefault("LLM_NODE_NAME", "local");
     return Future.succeededFuture();
   }
@@ -77,7 +81,7 @@ public final class TickingProvider implements LlmProvider {
         vertx.cancelTimer(t);
         return;
       }
-      String token = (count[0] == 0 ? "" : " ") + "t" + count[0];
+      String token = stamp ? Long.toString(System.nanoTime()) + " " : (count[0] == 0 ? "" : " ") + "t" + count[0];
       count[0]++;
       generated.incrementAndGet();
       text.append(token);

@@ -40,8 +40,16 @@ public final class Main {
     }
     NodeCommand command = args.length == 0 ? null : command(args[0]);
     Vertx boot = Vertx.vertx(); // reads the configuration, which says whether Vert.x is clustered
-    NodeConfig loaded = NodeConfig.load(boot).await(30, TimeUnit.SECONDS);
-    boot.close();
+    NodeConfig loaded;
+    try {
+      loaded = NodeConfig.load(boot).await(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.severe("The configuration cannot be read: " + e.getMessage());
+      System.exit(1);
+      return;
+    } finally {
+      boot.close();
+    }
     if (command != null) {
       System.exit(command.run(Arrays.copyOfRange(args, 1, args.length), loaded.modelsDir()));
     }

@@ -244,8 +244,12 @@ final class ChatRelay {
   /** Retries the LLM {@code name} ({@code again}) after a backoff, or fails over. */
   private void decide(String name, ServiceException error, Runnable again) {
     long elapsedMs = (System.nanoTime() - startedNanos) / 1_000_000;
-    boolean nodeLeft = ClusterRoutes.NODE_LEFT.equals(code(error));
-    if (nodeLeft && !registry.cluster().serves(name)) {
+    // The node serving it left, or is shutting down and its grace period ran out (only another node's registry
+    // sends that error here: this node's own shutdown aborts its requests).
+    ClusterRoutes cluster = direct ? null : registry.cluster();
+    boolean nodeLeft = cluster != null
+      && (ClusterRoutes.NODE_LEFT.equals(code(error)) || Registry.SHUTTING_DOWN.equals(code(error)));
+    if (nodeLeft && !cluster.serves(name)) {
       failover(name, error); // no replica left: the clearest error is that the node left
       return;
     }

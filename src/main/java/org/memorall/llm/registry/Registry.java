@@ -83,6 +83,9 @@ public final class Registry implements LlmService {
   /** This node's LLMs that are ready, and their load, for the other nodes (see {@link ClusterView}). */
   JsonObject localLoad() {
     JsonObject llms = new JsonObject();
+    if (closing) {
+      return llms; // shutting down: the other nodes send nothing new here, what runs may finish
+    }
     entries.values().stream().filter(e -> e.deployment.succeeded() && e.failure() == null).forEach(e -> {
       JsonObject policy = e.config.copy();
       policy.fieldNames().removeIf(k -> !RoutingPolicy.KEYS.contains(k));
@@ -461,7 +464,8 @@ public final class Registry implements LlmService {
       relay.start(name);
       return;
     }
-    ClusterView.Replica remote = direct || cluster == null ? null : cluster.route(name);
+    // Model management of an LLM this node serves stays here; of one it does not, goes where it is served.
+    ClusterView.Replica remote = direct || cluster == null || entries.containsKey(name) ? null : cluster.route(name);
     if (remote != null) {
       cluster.pipe(remote, action, body, out);
       return;
@@ -518,6 +522,9 @@ public final class Registry implements LlmService {
     }
     closing = true;
     drained = Promise.promise();
+    if (cluster != null) {
+      cluster.view.publish(localLoad()); // nothing: the other nodes stop sending requests here
+    }
     LOG.info(() -> "Shutting down: " + relays.size() + " chat completions in flight, " + graceMs + " ms to finish");
     if (relays.isEmpty()) {
       drained.tryComplete();

@@ -39,8 +39,9 @@ class ClusterBenchmark {
   void report() throws Exception {
     String cluster = "llm-bench-" + UUID.randomUUID();
     List<Integer> ports = List.of(ClusterNode.freePort(), ClusterNode.freePort());
-    try (ClusterNode a = ClusterNode.start(dir, cluster, "a", ports.get(0), ports, new JsonObject());
-         ClusterNode b = ClusterNode.start(dir, cluster, "b", ports.get(1), ports, new JsonObject())) {
+    List<String> jvm = List.of("-Xmx256m", "-XX:+UseSerialGC"); // the full JIT, as in production
+    try (ClusterNode a = ClusterNode.start(dir, cluster, "a", ports.get(0), ports, new JsonObject(), jvm);
+         ClusterNode b = ClusterNode.start(dir, cluster, "b", ports.get(1), ports, new JsonObject(), jvm)) {
       JsonObject config = new JsonObject().put("class", TickingProvider.class.getName()).put("stamp", true)
         .put("intervalMs", 2).put("slots", 1);
       assertEquals(201, a.post("/llms", new JsonObject().put("name", "bench").put("type", "custom")
@@ -54,7 +55,7 @@ class ClusterBenchmark {
       List<Double> ttftHop = new ArrayList<>();
       List<Double> tokenLocal = new ArrayList<>();
       List<Double> tokenHop = new ArrayList<>();
-      for (int i = 0; i < 50; i++) { // warm-up
+      for (int i = 0; i < 300; i++) { // warm-up: both paths compiled by C2
         run(a, null, null);
         run(b, null, null);
       }

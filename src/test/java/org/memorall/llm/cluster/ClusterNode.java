@@ -54,15 +54,24 @@ final class ClusterNode implements AutoCloseable {
     }
   }
 
+  /** JVM options of the test nodes: small, and quick to start (C1 only). */
+  static final List<String> TEST_JVM = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+
   /** Starts node {@code name} of cluster {@code cluster} on Hazelcast port {@code port}; waits until it listens. */
   static ClusterNode start(Path dir, String cluster, String name, int port, List<Integer> members, JsonObject config)
     throws Exception {
+    return start(dir, cluster, name, port, members, config, TEST_JVM);
+  }
+
+  static ClusterNode start(Path dir, String cluster, String name, int port, List<Integer> members, JsonObject config,
+                           List<String> jvmOptions) throws Exception {
     Path configFile = Files.writeString(dir.resolve(name + ".json"), config.encode());
     Path logFile = dir.resolve(name + ".log");
     Path javaBin = Paths.get(System.getProperty("java.home"), "bin", "java");
-    ProcessBuilder builder = new ProcessBuilder(javaBin.toString(), "-Xmx256m", "-XX:+UseSerialGC",
-      "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), Main.class.getName(), "--cluster")
-      .redirectErrorStream(true);
+    List<String> command = new java.util.ArrayList<>(List.of(javaBin.toString()));
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "--cluster"));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     builder.environment().put("HTTP_PORT", "0");
     builder.environment().put("MODELS_DIR", dir.resolve("models").toString());
     builder.environment().put("CONFIG_FILE", configFile.toString());

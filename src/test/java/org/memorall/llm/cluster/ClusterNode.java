@@ -130,6 +130,15 @@ final class ClusterNode implements AutoCloseable {
     process.waitFor(30, TimeUnit.SECONDS);
   }
 
+  /** SIGTERM: a graceful shutdown; returns at once. */
+  void terminate() {
+    process.destroy();
+  }
+
+  boolean awaitExit(long seconds) throws InterruptedException {
+    return process.waitFor(seconds, TimeUnit.SECONDS);
+  }
+
   @Override
   public void close() throws InterruptedException {
     kill();

@@ -28,6 +28,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -35,7 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * an LLM created through one node is served through another's gateway, streamed or not, and cancelled across
  * nodes; replicas share load; two nodes racing to create a name end with one LLM; a node killed with
  * {@code kill -9} while streams run leaves no stream hanging, the survivors keep serving, and it serves again when
- * it rejoins.
+ * it rejoins; a node shutting down (SIGTERM) gets no new requests and finishes the stream it serves.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterTest {
@@ -274,7 +275,21 @@ class ClusterTest {
     assertEquals(200, back.status(), back.body().encode());
     assertEquals("ticking@c", back.body().getString("model"));
     awaitNodes("victim", 2);
-    rejoined.close();
+
+    // A graceful leave (SIGTERM): the stream in flight through b finishes, new requests are refused at once.
+    CompletableFuture<String> draining = CompletableFuture.supplyAsync(() -> {
+      try (Stream<String> lines = b.stream(chat("lonely", 200)).body()) {
+        return lines.filter(l -> l.startsWith("data: ")).reduce((x, y) -> y).orElse("");
+      } catch (Exception e) {
+        return "failed: " + e;
+      }
+    });
+    Thread.sleep(500);
+    rejoined.terminate();
+    await(() -> b.post("/v1/chat/completions", chat("lonely", 1)).status() == 503, "c refuses new requests");
+    assertFalse(draining.isDone(), "refused while the stream in flight still runs");
+    assertEquals("data: [DONE]", draining.get(30, TimeUnit.SECONDS));
+    assertTrue(rejoined.awaitExit(30), "c exits");
   }
 
   // ---- helpers ----

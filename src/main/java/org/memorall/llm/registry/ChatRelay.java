@@ -114,7 +114,7 @@ final class ChatRelay {
     ClusterRoutes cluster = registry.cluster();
     DeliveryOptions options = timeouts == null ? new DeliveryOptions() : timeouts.applyTo(new DeliveryOptions());
     options.addHeader(LlmClient.HEADER_LLM, target.llm());
-    LlmStream<JsonObject> inner = LlmStream.open(vertx, ClusterRoutes.streamAddress(target.nodeId()),
+    LlmStream<JsonObject> inner = LlmStream.open(vertx, Addresses.nodeStream(target.nodeId()),
       LlmClient.ACTION_CHAT, sent ? continuation() : body, options, json -> json);
     this.inner = inner;
     this.remote = target;

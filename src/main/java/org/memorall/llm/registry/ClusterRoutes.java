@@ -5,6 +5,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.shareddata.AsyncMap;
 import io.vertx.core.json.JsonObject;
 import io.vertx.serviceproxy.ServiceException;
+import org.memorall.llm.api.Addresses;
 import org.memorall.llm.api.LlmErrors;
 import org.memorall.llm.api.LlmStream;
 import org.memorall.llm.stream.StreamProducer;
@@ -44,19 +45,6 @@ final class ClusterRoutes {
     this.registry = registry;
     this.view = view;
     this.directory = directory;
-  }
-
-  /** Per-node addresses, for registry-to-registry calls. */
-  static String registryAddress(String nodeId) {
-    return "llm.node." + nodeId + ".registry";
-  }
-
-  static String clusterAddress(String nodeId) {
-    return "llm.node." + nodeId + ".cluster";
-  }
-
-  static String streamAddress(String nodeId) {
-    return "llm.node." + nodeId + ".stream";
   }
 
   /**
@@ -109,7 +97,7 @@ final class ClusterRoutes {
 
   /** Relays a stream other than a chat completion (serve progress) to the replica's node. */
   void pipe(ClusterView.Replica target, String action, JsonObject body, StreamProducer out) {
-    LlmStream<JsonObject> inner = LlmStream.open(vertx, streamAddress(target.nodeId()), action, body,
+    LlmStream<JsonObject> inner = LlmStream.open(vertx, Addresses.nodeStream(target.nodeId()), action, body,
       new io.vertx.core.eventbus.DeliveryOptions().addHeader(org.memorall.llm.api.LlmClient.HEADER_LLM, target.llm()),
       json -> json);
     out.meta(new JsonObject().put(LlmStream.SERVED_BY, target.llm()));

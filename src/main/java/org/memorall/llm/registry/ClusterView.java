@@ -8,6 +8,7 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import org.memorall.llm.api.Addresses;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -21,15 +22,14 @@ import java.util.logging.Logger;
 
 /**
  * What this node knows of the other nodes of the cluster: every node publishes the LLMs it serves and their load
- * (slots, in flight, queued) on {@link #LOAD} several times a second; this keeps the last report of each. A node
- * is gone when Hazelcast drops it (kill -9, a lost host: within the failure-detection time of conf/cluster.xml)
- * or when it stops reporting for {@link #STALE_MS}; its replicas then stop being chosen, and the listener given to
+ * (slots, in flight, queued) on {@link Addresses#CLUSTER_LOAD} several times a second; this keeps the last report
+ * of each. A node is gone when it stops reporting for {@link #STALE_MS} or when Hazelcast drops it (a clean leave,
+ * or its failure detection of conf/cluster.xml); its replicas then stop being chosen, and the listener given to
  * {@link #start} ends the requests routed to it. Used on the registry's context only.
  */
 final class ClusterView {
 
   private static final Logger LOG = Logger.getLogger(ClusterView.class.getName());
-  static final String LOAD = "llm.cluster.load";
   static final long PUBLISH_MS = 200;
   /** How long a request sent to another node counts there before its reports show it: a report and a hop. */
   static final long SENT_MS = 2 * PUBLISH_MS;
@@ -80,7 +80,7 @@ final class ClusterView {
   /** Starts reporting {@code local} (name → load) and listening; {@code left} gets the id of each node gone. */
   void start(Supplier<JsonObject> local, Gone left) {
     Context context = vertx.getOrCreateContext();
-    consumer = vertx.eventBus().consumer(LOAD, m -> {
+    consumer = vertx.eventBus().consumer(Addresses.CLUSTER_LOAD, m -> {
       JsonObject report = m.body();
       String from = report.getString("nodeId");
       if (!nodeId.equals(from)) {
@@ -114,7 +114,8 @@ final class ClusterView {
   }
 
   void publish(JsonObject llms) {
-    vertx.eventBus().publish(LOAD, new JsonObject().put("nodeId", nodeId).put("nodeName", nodeName).put("llms", llms));
+    vertx.eventBus().publish(Addresses.CLUSTER_LOAD,
+      new JsonObject().put("nodeId", nodeId).put("nodeName", nodeName).put("llms", llms));
   }
 
   private void gone(String id, String why, Gone left) {

@@ -8,6 +8,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
 import org.memorall.llm.api.ChatCompletionRequest;
 import org.memorall.llm.api.ChatCompletionResponse;
+import org.memorall.llm.api.Addresses;
 import org.memorall.llm.api.LlmErrors;
 import org.memorall.llm.api.LlmInfo;
 import org.memorall.llm.api.LlmService;
@@ -75,7 +76,7 @@ final class ClusteredRegistry implements LlmService {
         return Future.failedFuture(LlmErrors.invalidField("config", "No node named '" + node
           + "' in the cluster. Nodes: " + String.join(", ", view.nodeNames())));
       }
-      return new LlmServiceVertxEBProxy(vertx, ClusterRoutes.clusterAddress(id), CALLS).create(name, type, llmConfig);
+      return new LlmServiceVertxEBProxy(vertx, Addresses.nodeCluster(id), CALLS).create(name, type, llmConfig);
     }
     return createHere(name, type, llmConfig, (Boolean) replica);
   }
@@ -234,6 +235,6 @@ final class ClusteredRegistry implements LlmService {
 
   /** The plain registry of node {@code nodeId}: what it serves itself. */
   private LlmService node(String nodeId) {
-    return new LlmServiceVertxEBProxy(vertx, ClusterRoutes.registryAddress(nodeId), CALLS);
+    return new LlmServiceVertxEBProxy(vertx, Addresses.nodeRegistry(nodeId), CALLS);
   }
 }

@@ -557,7 +557,8 @@ public final class Registry implements LlmService {
     Future<Void> chain = Future.succeededFuture();
     for (Map.Entry<String, Object> e : config.llms()) {
       JsonObject spec = (JsonObject) e.getValue();
-      chain = chain.compose(v -> creator.create(e.getKey(), spec.getString("type"), spec.getJsonObject("config", new JsonObject()))
+      chain = chain.compose(v -> creator.create(e.getKey(), spec.getString("type"),
+          spec.getJsonObject("config", new JsonObject()))
         .<Void>mapEmpty()
         .otherwise(err -> {
           LOG.severe("LLM '" + e.getKey() + "' from the configuration failed: " + err.getMessage());

@@ -42,9 +42,9 @@ public final class RegistryVerticle extends VerticleBase {
       registry.cluster(routes);
       ClusteredRegistry clustered = new ClusteredRegistry(vertx, registry, view, directory);
       String id = view.nodeId;
-      consumers.add(binder(ClusterRoutes.registryAddress(id)).register(LlmService.class, registry));
-      consumers.add(binder(ClusterRoutes.clusterAddress(id)).register(LlmService.class, clustered));
-      consumers.add(vertx.eventBus().consumer(ClusterRoutes.streamAddress(id), m -> registry.openStream(m, true)));
+      consumers.add(binder(Addresses.nodeRegistry(id)).register(LlmService.class, registry));
+      consumers.add(binder(Addresses.nodeCluster(id)).register(LlmService.class, clustered));
+      consumers.add(vertx.eventBus().consumer(Addresses.nodeStream(id), m -> registry.openStream(m, true)));
       view.start(registry::localLoad, routes::nodeLeft);
       return bind(clustered).compose(v -> registry.createConfigured(clustered::createReplica));
     });

@@ -81,7 +81,7 @@ public final class NodeConfig {
   }
 
   public RegistryConfig registry() {
-    return new RegistryConfig(json, modelsDir());
+    return new RegistryConfig(json, modelsDir(), cluster().nodeName());
   }
 
   // ---- security (README "Security") ----

@@ -13,10 +13,16 @@ public final class RegistryConfig {
 
   private final JsonObject json;
   private final Path modelsDir;
+  private final String nodeName;
 
   public RegistryConfig(JsonObject json, Path modelsDir) {
+    this(json, modelsDir, null);
+  }
+
+  public RegistryConfig(JsonObject json, Path modelsDir, String nodeName) {
     this.json = json;
     this.modelsDir = modelsDir;
+    this.nodeName = nodeName;
   }
 
   public String defaultName() {
@@ -45,10 +51,9 @@ public final class RegistryConfig {
     return json.getJsonObject("llms", new JsonObject());
   }
 
-  /** This node's name in a cluster ({@code LLM_NODE_NAME} or {@code cluster.nodeName}); null: from its id. */
+  /** This node's name in a cluster (see the node's cluster settings); null: derived from its id. */
   public String nodeName() {
-    Object name = json.getValue("LLM_NODE_NAME", json.getJsonObject("cluster", new JsonObject()).getValue("nodeName"));
-    return name == null ? null : name.toString();
+    return nodeName;
   }
 
   public Path modelsDir() {

@@ -126,6 +126,17 @@ class ClusterTest {
       .collect(Collectors.joining());
     assertEquals("t0 t1 t2 t3 t4", text);
 
+    // The bundled model, the same way.
+    ClusterNode.Reply story = b.post("/llms", new JsonObject().put("name", "story").put("type", "llamacpp")
+      .put("config", new JsonObject().put("node", "a").put("parallel", 1)));
+    assertEquals(201, story.status(), story.body().encode());
+    awaitServed(b, "story");
+    ClusterNode.Reply told = b.post("/v1/chat/completions", chat("story", 8).put("ignore_eos", true));
+    assertEquals(200, told.status(), told.body().encode());
+    assertEquals("stories260K", told.body().getString("model"));
+    assertEquals(8, told.body().getJsonObject("usage").getInteger("completion_tokens"));
+    assertTrue(a.get("/llms/story").body().getLong("tokensGenerated") >= 8, "a generated it");
+
     ClusterNode.Reply unknownNode = b.post("/llms", createBody("nowhere", new JsonObject().put("node", "zz")));
     assertEquals(400, unknownNode.status(), unknownNode.body().encode());
     assertTrue(unknownNode.body().getJsonObject("error").getString("message").contains("No node named 'zz'"));

@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 @Tag("benchmark")
 class ClusterBenchmark {
 
-  private static final int REQUESTS = Integer.getInteger("bench.requests", 300);
+  private static final int REQUESTS = Integer.getInteger("bench.requests", 500);
   private static final int TOKENS = 20;
 
   @TempDir

@@ -113,7 +113,7 @@ final class ChatRelay {
   private void relayRemote(ClusterView.Replica target) {
     ClusterRoutes cluster = registry.cluster();
     DeliveryOptions options = timeouts == null ? new DeliveryOptions() : timeouts.applyTo(new DeliveryOptions());
-    options.addHeader(LlmClient.HEADER_LLM, target.llm());
+    options.addHeader(LlmClient.HEADER_LLM, target.llm()).addHeader(ClusterRoutes.HEADER_ORIGIN, cluster.view.nodeId);
     LlmStream<JsonObject> inner = LlmStream.open(vertx, Addresses.nodeStream(target.nodeId()),
       LlmClient.ACTION_CHAT, sent ? continuation() : body, options, json -> json);
     this.inner = inner;

@@ -31,12 +31,16 @@ final class ClusterRoutes {
   private static final Logger LOG = Logger.getLogger(ClusterRoutes.class.getName());
   static final String NODE_LEFT = "node_left";
   static final String UNAVAILABLE = "llm_unavailable";
+  /** Header of a stream sent to another node: the id of the node it came through. */
+  static final String HEADER_ORIGIN = "llm-origin";
 
   private final Vertx vertx;
   private final Registry registry;
   final ClusterView view;
   /** Requests in flight on other nodes, by node id. */
   private final Map<String, Set<ChatRelay>> remote = new HashMap<>();
+  /** Requests served here for other nodes, by the id of the node they came through. */
+  private final Map<String, Set<ChatRelay>> servedFor = new HashMap<>();
   /** The cluster-wide names (see {@link ClusteredRegistry}): a name there that no node serves is unavailable. */
   private final AsyncMap<String, JsonObject> directory;
 
@@ -106,17 +110,37 @@ final class ClusterRoutes {
   }
 
   void track(String nodeId, ChatRelay relay) {
-    remote.computeIfAbsent(nodeId, k -> new HashSet<>()).add(relay);
+    add(remote, nodeId, relay);
   }
 
   void untrack(String nodeId, ChatRelay relay) {
-    Set<ChatRelay> set = remote.get(nodeId);
+    remove(remote, nodeId, relay);
+  }
+
+  /** This node serves {@code relay} for node {@code origin}: if that node goes, so does the request. */
+  void serving(String origin, ChatRelay relay) {
+    add(servedFor, origin, relay);
+  }
+
+  void served(String origin, ChatRelay relay) {
+    remove(servedFor, origin, relay);
+  }
+
+  private static void add(Map<String, Set<ChatRelay>> map, String nodeId, ChatRelay relay) {
+    map.computeIfAbsent(nodeId, k -> new HashSet<>()).add(relay);
+  }
+
+  private static void remove(Map<String, Set<ChatRelay>> map, String nodeId, ChatRelay relay) {
+    Set<ChatRelay> set = map.get(nodeId);
     if (set != null && set.remove(relay) && set.isEmpty()) {
-      remote.remove(nodeId);
+      map.remove(nodeId);
     }
   }
 
-  /** Node {@code nodeId} is gone with {@code llms}: its requests end now. */
+  /**
+   * Node {@code nodeId} is gone with {@code llms}: the requests it served end now (or go on elsewhere), and those
+   * this node served for it stop generating (their client went with it).
+   */
   void nodeLeft(String nodeId, String nodeName, Collection<String> llms) {
     for (String llm : llms) {
       if (registry.local(llm) == null && view.replicas(llm).isEmpty()) {
@@ -128,6 +152,12 @@ final class ClusterRoutes {
       LOG.warning(() -> "Ending " + lost.size() + " requests in flight on node '" + nodeName + "'");
       lost.forEach(r -> r.nodeLost(LlmErrors.of(503, "server_error", null, NODE_LEFT, "Node '" + nodeName
         + "' left the cluster while it served this request")));
+    }
+    Set<ChatRelay> orphans = servedFor.remove(nodeId);
+    if (orphans != null) {
+      LOG.warning(() -> "Stopping " + orphans.size() + " requests that came through node '" + nodeName + "'");
+      new HashSet<>(orphans).forEach(r -> r.abort(LlmErrors.of(503, "server_error", null, NODE_LEFT, "Node '"
+        + nodeName + "', which this request came through, left the cluster")));
     }
   }
 }

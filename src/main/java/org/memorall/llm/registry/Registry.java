@@ -454,9 +454,16 @@ public final class Registry implements LlmService {
     if (LlmClient.ACTION_CHAT.equals(action)) {
       ChatRelay relay = new ChatRelay(vertx, this, out, body, timeouts, direct);
       relays.add(relay);
+      String origin = direct && cluster != null ? message.headers().get(ClusterRoutes.HEADER_ORIGIN) : null;
+      if (origin != null) {
+        cluster.serving(origin, relay);
+      }
       out.closeHandler(() -> {
         relay.closed();
         relays.remove(relay);
+        if (origin != null) {
+          cluster.served(origin, relay);
+        }
         if (closing && relays.isEmpty()) {
           drained.tryComplete();
         }

@@ -252,8 +252,17 @@ class ClusterTest {
         return "failed: " + e;
       }
     });
+    // And one that enters through c and is served by a: its client goes with c.
+    CompletableFuture.runAsync(() -> {
+      try (Stream<String> lines = c.stream(chat("long", 100_000)).body()) {
+        lines.forEach(l -> { });
+      } catch (Exception e) {
+        // c is killed
+      }
+    });
     Thread.sleep(1500);
     assertTrue(c.get("/llms/victim").body().getInteger("inFlight") >= 1, "c serves some of the streams");
+    assertEquals(1, a.get("/llms/long").body().getInteger("inFlight"), "a serves the stream that came through c");
     long killed = System.nanoTime();
     c.kill();
     List<String> endings = new ArrayList<>();
@@ -271,6 +280,10 @@ class ClusterTest {
     assertTrue(endedMs < 15_000, "every stream ended within " + endedMs + " ms of the kill: " + endings);
     String lonelyEnd = alone.get(15, TimeUnit.SECONDS);
     assertTrue(lonelyEnd.contains("node_left"), lonelyEnd);
+    await(() -> a.get("/llms/long").body().getInteger("inFlight") == 0, "a stops the generation c asked for");
+    long stoppedMs = (System.nanoTime() - killed) / 1_000_000;
+    System.out.println("the generation for c's client stopped " + stoppedMs + " ms after the kill");
+    assertTrue(stoppedMs < 10_000, "stopped " + stoppedMs + " ms after the kill, before the stream idle timeout");
 
     ClusterNode.Reply after = b.post("/v1/chat/completions", chat("victim", 3));
     assertEquals(200, after.status(), after.body().encode());

@@ -54,7 +54,8 @@ public final class ProviderVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    consumer = vertx.eventBus().consumer(Addresses.provider(name), this::handle);
+    // Local: in a cluster every replica of an LLM listens at the same address, and its registry must reach its own.
+    consumer = vertx.eventBus().localConsumer(Addresses.provider(name), this::handle);
     ProviderContext context = new ProviderContext() {
       public io.vertx.core.Vertx vertx() {
         return vertx;

@@ -4,6 +4,7 @@ import de.kherud.llama.InferenceParameters;
 import de.kherud.llama.LlamaIterator;
 import de.kherud.llama.LlamaModel;
 import de.kherud.llama.ModelParameters;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -135,10 +136,11 @@ class ThroughputBenchmark {
           .put("config", new JsonObject().put("parallel", PARALLEL).put("threads", 1)
             .put("model", model.file.toString()))));
       Node node = Node.deploy(server, new NodeConfig(config)).await(120, TimeUnit.SECONDS);
+      Context context = client.getOrCreateContext();
       HttpClient http = client.createHttpClient(new PoolOptions().setHttp1MaxSize(PARALLEL));
       for (int warmup = 0; warmup < 2; warmup++) {
         direct(llama, pool, 2, model.tokens, null);
-        sse(http, node.httpPort(), 2, model.tokens, null);
+        sse(context, http, node.httpPort(), 2, model.tokens, null);
       }
       for (int r = 0; r < ROUNDS; r++) {
         for (int c = 0; c < CONCURRENCY.length; c++) {
@@ -148,7 +150,7 @@ class ThroughputBenchmark {
             long t0 = System.nanoTime();
             long outputs = directTurn
               ? direct(llama, pool, streams, model.tokens, streams == 1 ? directTtft : null)
-              : sse(http, node.httpPort(), streams, model.tokens, streams == 1 ? gatewayTtft : null);
+              : sse(context, http, node.httpPort(), streams, model.tokens, streams == 1 ? gatewayTtft : null);
             double seconds = (System.nanoTime() - t0) / 1e9;
             // ignore_eos: every stream decodes exactly its max_tokens. The outputs can be fewer (llama.cpp joins
             // the byte tokens of one UTF-8 character into one output), never zero.
@@ -199,7 +201,7 @@ class ThroughputBenchmark {
   }
 
   /** {@code streams} concurrent SSE requests to the gateway; returns the completion tokens of their usage. */
-  private static long sse(HttpClient http, int port, int streams, int tokens, Samples ttft) throws Exception {
+  private static long sse(Context context, HttpClient http, int port, int streams, int tokens, Samples ttft) throws Exception {
     String body = new JsonObject().put("messages", new JsonArray().add(new JsonObject().put("role", "user")
         .put("content", PROMPT))).put("max_tokens", tokens).put("temperature", 0).put("ignore_eos", true)
       .put("stream", true).put("stream_options", new JsonObject().put("include_usage", true)).encode();
@@ -210,7 +212,8 @@ class ThroughputBenchmark {
       long t0 = System.nanoTime();
       Buffer received = Buffer.buffer();
       boolean[] first = {true};
-      http.request(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(port)
+      // On the client's event loop, so that the response's handlers are set before its body can arrive.
+      context.runOnContext(v -> http.request(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(port)
           .setURI("/v1/chat/completions").putHeader("content-type", "application/json"))
         .compose(req -> req.send(Buffer.buffer(body)))
         .onSuccess(resp -> resp.handler(buf -> {
@@ -219,8 +222,8 @@ class ThroughputBenchmark {
             ttft.add((System.nanoTime() - t0) / 1e6);
             first[0] = false;
           }
-        }).endHandler(v -> p.complete(usageTokens(received.toString()))).exceptionHandler(p::fail))
-        .onFailure(p::fail);
+        }).endHandler(x -> p.complete(usageTokens(received.toString()))).exceptionHandler(p::fail))
+        .onFailure(p::fail));
     }
     long total = 0;
     for (Future<Long> f : done) {

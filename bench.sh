@@ -14,6 +14,7 @@ if [[ "${1:-}" == "--publish" ]]; then
   shift
 fi
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 rm -rf target/bench
 ./mvnw -B test -Dbench=true -Dtest='ThroughputBenchmark,ProxyBenchmark,StartupBenchmark' \
   -Dsurefire.failIfNoSpecifiedTests=false "$@"
@@ -23,7 +24,7 @@ rm -rf target/bench
   echo
   echo "Measured $(date -u +'%Y-%m-%d %H:%M UTC') with \`./bench.sh\` on $(nproc) cores ($(uname -m)," \
     "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), load average before the run:" \
-    "$(cut -d' ' -f1-3 /proc/loadavg))."
+    "$load_before)."
   echo
   cat target/bench/throughput.md target/bench/proxy.md target/bench/startup.md
 } > target/bench/results.md

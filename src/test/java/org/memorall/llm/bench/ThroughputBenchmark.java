@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.memorall.llm.llamacpp.RandomGguf;
+import org.memorall.llm.metrics.Metrics;
 import org.memorall.llm.node.Node;
 import org.memorall.llm.node.NodeConfig;
 
@@ -48,6 +49,8 @@ class ThroughputBenchmark {
   private static final int ROUNDS = Integer.getInteger("bench.rounds", 5);
   private static final int[] CONCURRENCY = {1, 2, 4, 8};
   private static final int PARALLEL = 8;
+  private static final com.sun.management.OperatingSystemMXBean CPU =
+    (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
 
   @TempDir
   Path modelsDir;
@@ -64,41 +67,46 @@ class ThroughputBenchmark {
     }
     RandomGguf.Dims dims = RandomGguf.Dims.BENCHMARK;
     Path random = RandomGguf.write(modelsDir.resolve("random.gguf"), dims, 7);
-    List<Model> models = List.of(
-      new Model("stories260K", bundled, Integer.getInteger("bench.tokens", 256)),
-      new Model(String.format("random LLaMA %.0fM F16", dims.parameters(512) / 1e6), random,
+    List<Model> models = new ArrayList<>();
+    String which = System.getProperty("bench.models", "small,compute"); // e.g. -Dbench.models=small
+    if (which.contains("small")) {
+      models.add(new Model("stories260K", bundled, Integer.getInteger("bench.tokens", 256)));
+    }
+    if (which.contains("compute")) {
+      models.add(new Model(String.format("random LLaMA %.0fM F16", dims.parameters(512) / 1e6), random,
         Integer.getInteger("bench.computeTokens", 128)));
+    }
 
     BenchReport report = new BenchReport("throughput", "Decode throughput and time to first token");
     report.line(String.format("Greedy, `ignore_eos`, prompt \"%s\", llama.cpp with 1 thread and %d slots on both paths; "
-      + "median [min-max] of %d rounds in which the two paths take turns. Tokens/s is the total over all streams.",
+      + "median [min-max] of %d rounds in which the two paths take turns. Tokens/s is the total over all streams. CPU µs/token: CPU time of the whole JVM "
+      + "(engine, node and the benchmark's client) per token; unlike wall time it hardly depends on the machine's other loads.",
       PROMPT, PARALLEL, ROUNDS));
     report.line("");
-    report.line("| model | streams | direct tok/s | gateway SSE tok/s | gateway / direct |");
-    report.line("|---|---|---|---|---|");
+    report.line("| model | streams | direct tok/s | gateway SSE tok/s | gateway / direct | CPU µs/token direct / gateway |");
+    report.line("|---|---|---|---|---|---|");
     JsonArray jsonModels = new JsonArray();
     List<String> ttftLines = new ArrayList<>();
     ThroughputChart chart = new ThroughputChart(CONCURRENCY);
     for (Model model : models) {
-      Samples[] direct = new Samples[CONCURRENCY.length];
-      Samples[] gateway = new Samples[CONCURRENCY.length];
-      Samples directTtft = new Samples();
-      Samples gatewayTtft = new Samples();
-      measure(model, direct, gateway, directTtft, gatewayTtft);
+      Measured m = measure(model);
       JsonArray rows = new JsonArray();
       for (int c = 0; c < CONCURRENCY.length; c++) {
-        double ratio = gateway[c].median() / direct[c].median();
-        report.line(String.format("| %s | %d | %s | %s | %.2f |", model.label, CONCURRENCY[c], direct[c].spread("%.0f"),
-          gateway[c].spread("%.0f"), ratio));
-        rows.add(new JsonObject().put("streams", CONCURRENCY[c]).put("direct", stats(direct[c]))
-          .put("gateway", stats(gateway[c])).put("ratio", ratio));
+        double ratio = m.gateway[c].median() / m.direct[c].median();
+        report.line(String.format("| %s | %d | %s | %s | %.2f | %.0f / %.0f |", model.label, CONCURRENCY[c],
+          m.direct[c].spread("%.0f"), m.gateway[c].spread("%.0f"), ratio, m.directCpu[c].median(),
+          m.gatewayCpu[c].median()));
+        rows.add(new JsonObject().put("streams", CONCURRENCY[c]).put("direct", stats(m.direct[c]))
+          .put("gateway", stats(m.gateway[c])).put("ratio", ratio)
+          .put("cpuMicrosPerToken", new JsonObject().put("direct", stats(m.directCpu[c]))
+            .put("gateway", stats(m.gatewayCpu[c]))));
       }
-      ttftLines.add(String.format("| %s | %s | %s | %+.2f |", model.label, directTtft.spread("%.2f"),
-        gatewayTtft.spread("%.2f"), gatewayTtft.median() - directTtft.median()));
+      ttftLines.add(String.format("| %s | %s | %s | %+.2f |", model.label, m.directTtft.spread("%.2f"),
+        m.gatewayTtft.spread("%.2f"), m.gatewayTtft.median() - m.directTtft.median()));
       jsonModels.add(new JsonObject().put("model", model.label).put("tokensPerStream", model.tokens)
-        .put("throughput", rows).put("ttftMs", new JsonObject().put("direct", stats(directTtft))
-          .put("gateway", stats(gatewayTtft))));
-      chart.add(model.label, direct, gateway);
+        .put("throughput", rows).put("ttftMs", new JsonObject().put("direct", stats(m.directTtft))
+          .put("gateway", stats(m.gatewayTtft))));
+      chart.add(model.label, m.direct, m.gateway);
     }
     report.line("");
     report.line("Time to first token, one stream alone (ms from sending the request to the first token's text):");
@@ -117,13 +125,27 @@ class ThroughputBenchmark {
     return new JsonObject().put("median", s.median()).put("min", s.min()).put("max", s.max()).put("n", s.size());
   }
 
-  private void measure(Model model, Samples[] direct, Samples[] gateway, Samples directTtft, Samples gatewayTtft)
-    throws Exception {
-    for (int c = 0; c < CONCURRENCY.length; c++) {
-      direct[c] = new Samples();
-      gateway[c] = new Samples();
+  /** The samples of one model: per concurrency, tokens/s and CPU µs per token of each path; time to first token. */
+  private static final class Measured {
+    final Samples[] direct = samples();
+    final Samples[] gateway = samples();
+    final Samples[] directCpu = samples();
+    final Samples[] gatewayCpu = samples();
+    final Samples directTtft = new Samples();
+    final Samples gatewayTtft = new Samples();
+
+    private static Samples[] samples() {
+      Samples[] s = new Samples[CONCURRENCY.length];
+      for (int c = 0; c < s.length; c++) {
+        s[c] = new Samples();
+      }
+      return s;
     }
-    Vertx server = Vertx.vertx();
+  }
+
+  private Measured measure(Model model) throws Exception {
+    Measured m = new Measured();
+    Vertx server = Metrics.vertx(); // as Main builds it: with Vert.x's metrics on
     Vertx client = Vertx.vertx(); // the benchmark's HTTP client stands for another process: own event loops
     ExecutorService pool = Executors.newFixedThreadPool(PARALLEL);
     ModelParameters params = new ModelParameters().setModel(model.file.toString()).setThreads(1)
@@ -147,17 +169,19 @@ class ThroughputBenchmark {
           int streams = CONCURRENCY[c];
           for (int turn = 0; turn < 2; turn++) {
             boolean directTurn = (turn + r) % 2 == 0; // alternate which path goes first
+            long cpu0 = CPU.getProcessCpuTime();
             long t0 = System.nanoTime();
             long outputs = directTurn
-              ? direct(llama, pool, streams, model.tokens, streams == 1 ? directTtft : null)
-              : sse(context, http, node.httpPort(), streams, model.tokens, streams == 1 ? gatewayTtft : null);
+              ? direct(llama, pool, streams, model.tokens, streams == 1 ? m.directTtft : null)
+              : sse(context, http, node.httpPort(), streams, model.tokens, streams == 1 ? m.gatewayTtft : null);
             double seconds = (System.nanoTime() - t0) / 1e9;
             // ignore_eos: every stream decodes exactly its max_tokens. The outputs can be fewer (llama.cpp joins
             // the byte tokens of one UTF-8 character into one output), never zero.
             if (outputs < streams) {
               throw new AssertionError("expected " + streams * model.tokens + " tokens, got " + outputs + " outputs");
             }
-            (directTurn ? direct : gateway)[c].add((double) streams * model.tokens / seconds);
+            (directTurn ? m.direct : m.gateway)[c].add((double) streams * model.tokens / seconds);
+            (directTurn ? m.directCpu : m.gatewayCpu)[c].add((CPU.getProcessCpuTime() - cpu0) / 1e3 / (streams * model.tokens));
           }
         }
       }
@@ -166,6 +190,7 @@ class ThroughputBenchmark {
       client.close().await(30, TimeUnit.SECONDS);
       server.close().await(30, TimeUnit.SECONDS);
     }
+    return m;
   }
 
   /** {@code streams} concurrent generations with java-llama.cpp; returns the tokens generated. */

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.memorall.llm.TestNode;
 import org.memorall.llm.bench.BenchReport;
 import org.memorall.llm.bench.Samples;
+import org.memorall.llm.metrics.Metrics;
 
 import java.net.URI;
 import java.util.ArrayList;
@@ -45,7 +46,7 @@ class ProxyBenchmark {
   @Test
   void report() throws Exception {
     Vertx upstreamVertx = Vertx.vertx();
-    Vertx gatewayVertx = Vertx.vertx();
+    Vertx gatewayVertx = Metrics.vertx(); // as Main builds it: with Vert.x's metrics on
     Vertx clientVertx = Vertx.vertx();
     try {
       FakeUpstream upstream = FakeUpstream.start(upstreamVertx).await(30, TimeUnit.SECONDS);

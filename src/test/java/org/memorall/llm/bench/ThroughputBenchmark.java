@@ -49,11 +49,14 @@ class ThroughputBenchmark {
   private static final int ROUNDS = Integer.getInteger("bench.rounds", 5);
   private static final int[] CONCURRENCY = {1, 2, 4, 8};
   private static final int PARALLEL = 8;
+  private static final int WARMUP_REQUESTS = Integer.getInteger("bench.warmup", 2000);
+  private static final int TTFT_SAMPLES = Integer.getInteger("bench.ttftSamples", 100);
   private static final com.sun.management.OperatingSystemMXBean CPU =
     (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
 
   @TempDir
   Path modelsDir;
+  private boolean jitWarm;
 
   /** A model to measure: its file and tokens per stream. */
   private record Model(String label, Path file, int tokens) {
@@ -80,7 +83,7 @@ class ThroughputBenchmark {
     BenchReport report = new BenchReport("throughput", "Decode throughput and time to first token");
     report.line(String.format("Greedy, `ignore_eos`, prompt \"%s\", llama.cpp with 1 thread and %d slots on both paths; "
       + "median [min-max] of %d rounds in which the two paths take turns. Tokens/s is the total over all streams. CPU µs/token: CPU time of the whole JVM "
-      + "(engine, node and the benchmark's client) per token; unlike wall time it hardly depends on the machine's other loads.",
+      + "(engine, node and the benchmark's client) per token; the difference between the paths is what the node costs.",
       PROMPT, PARALLEL, ROUNDS));
     report.line("");
     report.line("| model | streams | direct tok/s | gateway SSE tok/s | gateway / direct | CPU µs/token direct / gateway |");
@@ -101,17 +104,19 @@ class ThroughputBenchmark {
           .put("cpuMicrosPerToken", new JsonObject().put("direct", stats(m.directCpu[c]))
             .put("gateway", stats(m.gatewayCpu[c]))));
       }
-      ttftLines.add(String.format("| %s | %s | %s | %+.2f |", model.label, m.directTtft.spread("%.2f"),
-        m.gatewayTtft.spread("%.2f"), m.gatewayTtft.median() - m.directTtft.median()));
+      ttftLines.add(String.format("| %s | %.2f / %.2f | %.2f / %.2f | %+.2f / %+.2f |", model.label,
+        m.directTtft.median(), m.directTtft.percentile(90), m.gatewayTtft.median(), m.gatewayTtft.percentile(90),
+        m.gatewayTtft.median() - m.directTtft.median(), m.gatewayTtft.percentile(90) - m.directTtft.percentile(90)));
       jsonModels.add(new JsonObject().put("model", model.label).put("tokensPerStream", model.tokens)
         .put("throughput", rows).put("ttftMs", new JsonObject().put("direct", stats(m.directTtft))
           .put("gateway", stats(m.gatewayTtft))));
       chart.add(model.label, m.direct, m.gateway);
     }
     report.line("");
-    report.line("Time to first token, one stream alone (ms from sending the request to the first token's text):");
+    report.line(String.format("Time to first token, one stream alone, after %d warm-up requests (ms from sending the "
+      + "request to the first token's text; %d requests per path, alternately):", WARMUP_REQUESTS, TTFT_SAMPLES));
     report.line("");
-    report.line("| model | direct ms | gateway SSE ms | added ms (medians) |");
+    report.line("| model | direct ms p50 / p90 | gateway SSE ms p50 / p90 | added ms p50 / p90 |");
     report.line("|---|---|---|---|");
     ttftLines.forEach(report::line);
     report.line("");
@@ -160,9 +165,25 @@ class ThroughputBenchmark {
       Node node = Node.deploy(server, new NodeConfig(config)).await(120, TimeUnit.SECONDS);
       Context context = client.getOrCreateContext();
       HttpClient http = client.createHttpClient(new PoolOptions().setHttp1MaxSize(PARALLEL));
+      // Warm-up: the JIT compiles the per-request code of the gateway only after a few thousand requests (before,
+      // a request costs milliseconds more); the compiled code stays for the next model (same JVM).
+      for (int i = 0; i < WARMUP_REQUESTS && !jitWarm; i++) {
+        sse(context, http, node.httpPort(), 1, 1, null);
+      }
+      jitWarm = true;
       for (int warmup = 0; warmup < 2; warmup++) {
         direct(llama, pool, 2, model.tokens, null);
         sse(context, http, node.httpPort(), 2, model.tokens, null);
+      }
+      // Time to first token: one short request at a time, the two paths alternately.
+      for (int i = 0; i < TTFT_SAMPLES; i++) {
+        for (int turn = 0; turn < 2; turn++) {
+          if ((turn + i) % 2 == 0) {
+            direct(llama, pool, 1, 2, m.directTtft);
+          } else {
+            sse(context, http, node.httpPort(), 1, 2, m.gatewayTtft);
+          }
+        }
       }
       for (int r = 0; r < ROUNDS; r++) {
         for (int c = 0; c < CONCURRENCY.length; c++) {
@@ -172,8 +193,8 @@ class ThroughputBenchmark {
             long cpu0 = CPU.getProcessCpuTime();
             long t0 = System.nanoTime();
             long outputs = directTurn
-              ? direct(llama, pool, streams, model.tokens, streams == 1 ? m.directTtft : null)
-              : sse(context, http, node.httpPort(), streams, model.tokens, streams == 1 ? m.gatewayTtft : null);
+              ? direct(llama, pool, streams, model.tokens, null)
+              : sse(context, http, node.httpPort(), streams, model.tokens, null);
             double seconds = (System.nanoTime() - t0) / 1e9;
             // ignore_eos: every stream decodes exactly its max_tokens. The outputs can be fewer (llama.cpp joins
             // the byte tokens of one UTF-8 character into one output), never zero.

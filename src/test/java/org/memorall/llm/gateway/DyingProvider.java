@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import org.memorall.llm.api.ChatCompletionChunk;
 import org.memorall.llm.api.ChatCompletionRequest;
 import org.memorall.llm.api.ChatCompletionResponse;
 import org.memorall.llm.api.CompletionSink;
@@ -18,9 +19,9 @@ import org.memorall.llm.api.Usage;
 import java.util.List;
 
 /**
- * A custom provider (type "custom", config {"class": this class}) that answers "ok", except that a message
- * containing "die" makes its verticle disappear, as a crashed worker or a lost cluster member would: its address
- * then has no handler. Config {@code startDelayMs}: how long it stays loading when it starts.
+ * A custom provider (type "custom", config {"class": this class}) that answers "ok" (streamed: all its chunks at
+ * once), except that a message containing "die" makes its verticle disappear, as a crashed worker or a lost cluster
+ * member would: its address then has no handler. Config {@code startDelayMs}: how long it stays loading when it starts.
  */
 public final class DyingProvider implements LlmProvider {
 
@@ -59,8 +60,18 @@ public final class DyingProvider implements LlmProvider {
       vertx.undeploy(Vertx.currentContext().deploymentID());
       return;
     }
-    sink.response(ChatCompletionResponse.of("chatcmpl-dying", System.currentTimeMillis() / 1000, "dying", ANSWER,
-      "stop", Usage.of(1, 1)));
+    long created = System.currentTimeMillis() / 1000;
+    if (request.isStream()) {
+      // The whole stream at once, one chunk per character: it travels as one batch.
+      sink.chunk(ChatCompletionChunk.delta("chatcmpl-dying", created, "dying", "assistant", "", null));
+      for (char c : ANSWER.toCharArray()) {
+        sink.chunk(ChatCompletionChunk.delta("chatcmpl-dying", created, "dying", null, String.valueOf(c), null));
+      }
+      sink.chunk(ChatCompletionChunk.delta("chatcmpl-dying", created, "dying", null, null, "stop"));
+      sink.end();
+      return;
+    }
+    sink.response(ChatCompletionResponse.of("chatcmpl-dying", created, "dying", ANSWER, "stop", Usage.of(1, 1)));
   }
 
   @Override

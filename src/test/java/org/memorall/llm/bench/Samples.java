@@ -1,5 +1,7 @@
 package org.memorall.llm.bench;
 
+import io.vertx.core.json.JsonObject;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -45,6 +47,11 @@ public final class Samples {
     }
     int rank = (int) Math.ceil(p / 100 * s.length);
     return s[Math.max(0, Math.min(s.length - 1, rank - 1))];
+  }
+
+  /** {"median","min","max","n"}. */
+  public JsonObject toJson() {
+    return new JsonObject().put("median", median()).put("min", min()).put("max", max()).put("n", size());
   }
 
   /** "median [min-max]" with {@code format} for each number, e.g. "%.0f". */

@@ -73,9 +73,9 @@ class StartupBenchmark {
       boolean hasLlm = !setup.llms.isEmpty();
       report.line(String.format("| %s | %s | %s | %s |", setup.label, serving.spread("%.0f"),
         hasLlm ? firstToken.spread("%.0f") : "-", rss.spread("%.0f")));
-      rows.add(new JsonObject().put("node", setup.label).put("servingMs", ThroughputBenchmark.stats(serving))
-        .put("firstTokenMs", hasLlm ? ThroughputBenchmark.stats(firstToken) : null)
-        .put("rssMb", ThroughputBenchmark.stats(rss)));
+      rows.add(new JsonObject().put("node", setup.label).put("servingMs", serving.toJson())
+        .put("firstTokenMs", hasLlm ? firstToken.toJson() : null)
+        .put("rssMb", rss.toJson()));
     }
     report.json().put("rounds", ROUNDS).put("nodes", rows);
     report.write();

@@ -99,17 +99,17 @@ class ThroughputBenchmark {
         report.line(String.format("| %s | %d | %s | %s | %.2f | %.0f / %.0f |", model.label, CONCURRENCY[c],
           m.direct[c].spread("%.0f"), m.gateway[c].spread("%.0f"), ratio, m.directCpu[c].median(),
           m.gatewayCpu[c].median()));
-        rows.add(new JsonObject().put("streams", CONCURRENCY[c]).put("direct", stats(m.direct[c]))
-          .put("gateway", stats(m.gateway[c])).put("ratio", ratio)
-          .put("cpuMicrosPerToken", new JsonObject().put("direct", stats(m.directCpu[c]))
-            .put("gateway", stats(m.gatewayCpu[c]))));
+        rows.add(new JsonObject().put("streams", CONCURRENCY[c]).put("direct", m.direct[c].toJson())
+          .put("gateway", m.gateway[c].toJson()).put("ratio", ratio)
+          .put("cpuMicrosPerToken", new JsonObject().put("direct", m.directCpu[c].toJson())
+            .put("gateway", m.gatewayCpu[c].toJson())));
       }
       ttftLines.add(String.format("| %s | %.2f / %.2f | %.2f / %.2f | %+.2f / %+.2f |", model.label,
         m.directTtft.median(), m.directTtft.percentile(90), m.gatewayTtft.median(), m.gatewayTtft.percentile(90),
         m.gatewayTtft.median() - m.directTtft.median(), m.gatewayTtft.percentile(90) - m.directTtft.percentile(90)));
       jsonModels.add(new JsonObject().put("model", model.label).put("tokensPerStream", model.tokens)
-        .put("throughput", rows).put("ttftMs", new JsonObject().put("direct", stats(m.directTtft))
-          .put("gateway", stats(m.gatewayTtft))));
+        .put("throughput", rows).put("ttftMs", new JsonObject().put("direct", m.directTtft.toJson())
+          .put("gateway", m.gatewayTtft.toJson())));
       chart.add(model.label, m.direct, m.gateway);
     }
     report.line("");
@@ -124,10 +124,6 @@ class ThroughputBenchmark {
     report.json().put("rounds", ROUNDS).put("parallel", PARALLEL).put("models", jsonModels);
     report.write();
     chart.write(BenchReport.DIR.resolve("throughput.png"));
-  }
-
-  static JsonObject stats(Samples s) {
-    return new JsonObject().put("median", s.median()).put("min", s.min()).put("max", s.max()).put("n", s.size());
   }
 
   /** The samples of one model: per concurrency, tokens/s and CPU µs per token of each path; time to first token. */

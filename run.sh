@@ -15,10 +15,12 @@ All arguments are passed to the jar unchanged.
 
 Commands:
   ./run.sh                          start a node (conf/config.json)
+  ./run.sh --cluster                start a node that joins the cluster (conf/cluster.xml; README "Clustering")
   ./run.sh pull USER/REPO [FILE]    download a GGUF from HuggingFace into MODELS_DIR (progress bar)
 
 Environment:
   JAVA_OPTS   extra JVM options, e.g. JAVA_OPTS="-Xmx2g -Djava.util.logging.config.file=conf/logging.properties"
+  LLM_CLUSTER_MEMBERS, LLM_CLUSTER_INTERFACE, LLM_NODE_NAME, ...   cluster settings (README "Clustering")
 USAGE
   exit 0
 fi
@@ -38,4 +40,13 @@ if needs_build; then
   touch "$JAR"  # an up-to-date jar may not be rewritten; avoid rebuilding every run
 fi
 
-exec java ${JAVA_OPTS:-} -jar "$JAR" "$@"
+CLUSTER_OPTS=""
+if [[ " $* " == *" --cluster "* ]]; then
+  # Hazelcast runs faster (and quietly) with access to these JDK internals.
+  CLUSTER_OPTS="--add-modules java.se --add-exports java.base/jdk.internal.ref=ALL-UNNAMED
+    --add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED
+    --add-opens java.management/sun.management=ALL-UNNAMED
+    --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED"
+fi
+
+exec java $CLUSTER_OPTS ${JAVA_OPTS:-} -jar "$JAR" "$@"

@@ -92,6 +92,14 @@ public final class LlmClient {
     return promise.future();
   }
 
+  /**
+   * The embeddings of {@code request.input} from LLM {@code name} (null: the request's model, else the default);
+   * {@link EmbeddingResponse#vector(int)} gives each one.
+   */
+  public Future<EmbeddingResponse> embeddings(String name, EmbeddingRequest request) {
+    return name == null ? service.embeddings(request) : service.embeddingsFor(name, request);
+  }
+
   /** Loads a model into LLM {@code name}: progress events, the last one with phase {@code ready} and the model. */
   public LlmStream<ServeProgress> serve(String name, ServeRequest request) {
     return open(ACTION_SERVE, name, request.toJson(), null, ServeProgress::new);

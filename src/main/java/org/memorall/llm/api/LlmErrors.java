@@ -16,6 +16,10 @@ public final class LlmErrors {
 
   /** Debug-info field: milliseconds the caller should wait before retrying. */
   public static final String RETRY_AFTER_MS = "retryAfterMs";
+  /** Error code: this LLM does not do embeddings. */
+  public static final String EMBEDDINGS_NOT_SUPPORTED = "embeddings_not_supported";
+  /** The message of {@link #embeddingsNotSupported} when the provider gives none. */
+  public static final String NO_EMBEDDINGS = "This LLM does not do embeddings";
 
   private LlmErrors() {
   }
@@ -69,6 +73,15 @@ public final class LlmErrors {
 
   public static ServiceException unsupported(String message) {
     return of(400, "invalid_request_error", null, "unsupported", message);
+  }
+
+  /**
+   * 400 for embeddings asked of an LLM that cannot make them; {@code message} null for the runtime's own wording,
+   * which names the LLM and its type.
+   */
+  public static ServiceException embeddingsNotSupported(String message) {
+    return of(400, "invalid_request_error", "model", EMBEDDINGS_NOT_SUPPORTED,
+      message != null ? message : NO_EMBEDDINGS);
   }
 
   public static ServiceException internal(String message) {

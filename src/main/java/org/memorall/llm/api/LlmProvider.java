@@ -31,6 +31,15 @@ public interface LlmProvider {
   /** Answers one validated request through {@code sink}; see {@link CompletionSink} for the contract. */
   void chatCompletions(ChatCompletionRequest request, CompletionSink sink);
 
+  /**
+   * The embeddings of a validated request. By default a 400 (param {@code model}, code
+   * {@code embeddings_not_supported}): asking an LLM that cannot embed is a wrong choice of model by the client,
+   * which no retry or other server fixes, so not a 5xx. The runtime names the LLM and its type in the message.
+   */
+  default Future<EmbeddingResponse> embeddings(EmbeddingRequest request) {
+    return Future.failedFuture(LlmErrors.embeddingsNotSupported(null));
+  }
+
   /** Loads a model, reporting progress; resolves with the loaded model. */
   Future<ModelInfo> serve(ServeRequest request, Handler<ServeProgress> progress);
 

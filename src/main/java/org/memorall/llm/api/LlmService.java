@@ -67,6 +67,16 @@ public interface LlmService {
   /** A chat completion from LLM {@code name}; {@code request.model} is passed to its provider. */
   Future<ChatCompletionResponse> chatCompletionsFor(String name, ChatCompletionRequest request);
 
+  /**
+   * The embeddings of {@code request.input} from the LLM named by {@code request.model}, or the default LLM when
+   * the model is absent. Embeddings do not wait in the LLM's chat queue, and are not retried or sent to fallbacks
+   * (another model's vectors would not be comparable). 400 when the LLM does not do embeddings.
+   */
+  Future<EmbeddingResponse> embeddings(EmbeddingRequest request);
+
+  /** The embeddings from LLM {@code name}; {@code request.model} is passed to its provider. */
+  Future<EmbeddingResponse> embeddingsFor(String name, EmbeddingRequest request);
+
   /** Loads a model into LLM {@code name}. For progress events use {@link LlmClient#serve}. */
   Future<ModelInfo> serve(String name, ServeRequest request);
 

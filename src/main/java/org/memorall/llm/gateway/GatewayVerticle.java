@@ -51,6 +51,7 @@ public final class GatewayVerticle extends VerticleBase {
     new Security(config).mount(router); // keys, rate limit, CORS: before any body is read
     router.route().handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()));
     new ChatRoutes(client, new RequestLimits(config.maxMessages(), config.maxChars())).mount(router);
+    new EmbeddingRoutes(service, config.maxChars()).mount(router);
     new ModelRoutes(service, client).mount(router);
     new ManagementRoutes(service).mount(router);
     new MetricsRoutes(vertx, meters).mount(router);
@@ -58,6 +59,7 @@ public final class GatewayVerticle extends VerticleBase {
       config.registry().defaultName()).mount(router);
     router.get("/openapi.json").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json") // this API
       .sendFile("openapi.json"));
+    new PlaygroundRoutes().mount(router);
     router.route().failureHandler(errors);
     router.errorHandler(400, errors.forStatus(400)); // e.g. a path with an invalid %-escape
     router.errorHandler(404, errors);

@@ -17,7 +17,7 @@ import java.util.logging.Logger;
  * What the gateway checks before it reads a body: CORS, API keys, admin keys on the management endpoints, and the
  * per-client request rate. Mounted before the body handler and the routes, so a request without a valid key never
  * gets its body read. {@code /health}, {@code /ready}, {@code /metrics} and {@code /openapi.json} stay open for
- * orchestrators, scrapers and tools.
+ * orchestrators, scrapers and tools, and the playground's page and files for browsers.
  * Keys are never logged nor echoed: errors say only whether a key was missing or wrong.
  */
 final class Security {
@@ -58,7 +58,15 @@ final class Security {
   void mount(Router router) {
     if (!corsOrigins.isEmpty()) {
       // First, so a preflight (which carries no key) is answered, and errors carry the CORS headers a browser needs.
-      router.route().handler(cors());
+      // A page of this gateway (the playground) calling it is same-origin: no CORS, whatever origins are listed.
+      CorsHandler cors = cors();
+      router.route().handler(ctx -> {
+        if (sameOrigin(ctx.request())) {
+          ctx.next();
+        } else {
+          cors.handle(ctx);
+        }
+      });
     }
     router.route().handler(this::authenticate);
     router.post("/llms").handler(this::requireAdmin);
@@ -82,7 +90,8 @@ final class Security {
   /** API keys (when configured) on every endpoint but the open ones, then the rate limit. */
   private void authenticate(RoutingContext ctx) {
     // The raw path: normalizing throws on a bad %-escape, which the router answers later with a 400.
-    if (OPEN_PATHS.contains(trimSlash(ctx.request().path()))) {
+    String path = trimSlash(ctx.request().path());
+    if (OPEN_PATHS.contains(path) || PlaygroundRoutes.OPEN_PATHS.contains(path)) {
       ctx.next();
       return;
     }
@@ -129,6 +138,13 @@ final class Security {
     ctx.fail(LlmErrors.of(401, "invalid_request_error", null, "invalid_api_key", key == null
       ? "Missing API key: send it as 'Authorization: Bearer <key>'"
       : "Incorrect API key provided"));
+  }
+
+  /** Whether the request's {@code Origin} (browsers send it with a same-origin POST too) is this server itself. */
+  private static boolean sameOrigin(HttpServerRequest request) {
+    String origin = request.getHeader("Origin");
+    String host = request.getHeader("Host");
+    return origin != null && host != null && origin.equalsIgnoreCase(request.scheme() + "://" + host);
   }
 
   /** The key of {@code Authorization: Bearer <key>}, or null. */

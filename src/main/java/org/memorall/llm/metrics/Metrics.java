@@ -2,8 +2,11 @@ package org.memorall.llm.metrics;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 
@@ -31,14 +34,27 @@ public final class Metrics {
 
   public static Vertx vertx(VertxOptions options) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    Vertx vertx = Vertx.builder()
+    return remember(builder(options, registry).build(), registry);
+  }
+
+  /** A clustered Vert.x (README "Clustering") with its metrics, like {@link #vertx(VertxOptions)}. */
+  public static Future<Vertx> clusteredVertx(VertxOptions options, ClusterManager clusterManager) {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    return builder(options, registry).withClusterManager(clusterManager).buildClustered()
+      .map(vertx -> remember(vertx, registry));
+  }
+
+  private static VertxBuilder builder(VertxOptions options, PrometheusMeterRegistry registry) {
+    return Vertx.builder()
       .with(new VertxOptions(options).setMetricsOptions(new MicrometerMetricsOptions()
         .setEnabled(true)
         .setJvmMetricsEnabled(true)
         // Not the shared default registry: each Vert.x instance keeps its own.
         .setRegistryName("llm-runtime-" + System.identityHashCode(registry))))
-      .withMetrics(new MicrometerMetricsFactory(registry))
-      .build();
+      .withMetrics(new MicrometerMetricsFactory(registry));
+  }
+
+  private static Vertx remember(Vertx vertx, PrometheusMeterRegistry registry) {
     synchronized (REGISTRIES) {
       REGISTRIES.put(vertx, registry);
     }

@@ -2,6 +2,9 @@ package org.memorall.llm.node;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
 import org.memorall.llm.api.NodeCommand;
 import org.memorall.llm.metrics.Metrics;
@@ -22,19 +25,35 @@ import java.util.logging.Logger;
 /** Starts a node: {@code java -jar llm-runtime.jar}. */
 public final class Main {
 
+  /** {@code ./run.sh --cluster}: join the cluster (README "Clustering"). */
+  static final String CLUSTER_FLAG = "--cluster";
+
   private Main() {
   }
 
   public static void main(String[] args) throws Exception {
     configureLogging();
     Logger log = Logger.getLogger(Main.class.getName());
-    Vertx vertx = Metrics.vertx(); // Vert.x's own metrics in the registry that /metrics shows
-    NodeCommand command = args.length == 0 ? null : command(args[0]);
-    if (command != null) {
-      Path modelsDir = NodeConfig.load(vertx).await(30, TimeUnit.SECONDS).modelsDir();
-      vertx.close();
-      System.exit(command.run(Arrays.copyOfRange(args, 1, args.length), modelsDir));
+    boolean clusterFlag = args.length > 0 && CLUSTER_FLAG.equals(args[0]);
+    if (clusterFlag) {
+      args = Arrays.copyOfRange(args, 1, args.length);
     }
+    NodeCommand command = args.length == 0 ? null : command(args[0]);
+    Vertx boot = Vertx.vertx(); // reads the configuration, which says whether Vert.x is clustered
+    NodeConfig loaded;
+    try {
+      loaded = NodeConfig.load(boot).await(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.severe("The configuration cannot be read: " + e.getMessage());
+      System.exit(1);
+      return;
+    } finally {
+      boot.close();
+    }
+    if (command != null) {
+      System.exit(command.run(Arrays.copyOfRange(args, 1, args.length), loaded.modelsDir()));
+    }
+    Vertx vertx = startVertx(loaded.cluster(), clusterFlag, log);
     AtomicReference<Node> started = new AtomicReference<>();
     AtomicLong graceMs = new AtomicLong();
     // SIGTERM, Ctrl-C: stop accepting, let the streams in flight finish within the grace period, end the rest
@@ -48,7 +67,7 @@ public final class Main {
         // Shutting down anyway.
       }
     }, "llm-shutdown"));
-    NodeConfig.load(vertx)
+    Future.succeededFuture(loaded)
       .compose(config -> Node.deploy(vertx, config).map(node -> {
         graceMs.set(config.shutdownGraceMs());
         started.set(node);
@@ -61,6 +80,30 @@ public final class Main {
         log.severe("The node failed to start: " + e.getMessage());
         System.exit(1);
       });
+  }
+
+  /**
+   * Vert.x with its own metrics in the registry that /metrics shows; clustered over Hazelcast when asked
+   * ({@code --cluster}, {@code LLM_CLUSTER=true} or {@code cluster.enabled}).
+   */
+  private static Vertx startVertx(ClusterSettings cluster, boolean clusterFlag, Logger log) throws Exception {
+    if (!clusterFlag && !cluster.enabled()) {
+      return Metrics.vertx();
+    }
+    System.setProperty("hazelcast.phone.home.enabled", "false");
+    System.setProperty("hazelcast.logging.type", "jdk");
+    VertxOptions options = new VertxOptions();
+    options.getEventBusOptions().setHost(cluster.eventBusHost()).setPort(cluster.eventBusPort());
+    try {
+      Vertx vertx = Metrics.clusteredVertx(options, new HazelcastClusterManager(cluster.hazelcast()))
+        .await(120, TimeUnit.SECONDS);
+      log.info("Joined the cluster as node " + ((VertxInternal) vertx).clusterManager().getNodeId());
+      return vertx;
+    } catch (Exception e) {
+      log.severe("The node could not join the cluster: " + e.getMessage());
+      System.exit(1);
+      throw e;
+    }
   }
 
   /** The module command named {@code name} ({@code ./run.sh pull ...}), or null to start a node. */

@@ -38,6 +38,7 @@ public final class NodeConfig {
   public static Future<NodeConfig> load(Vertx vertx) {
     String file = System.getenv().getOrDefault("CONFIG_FILE", System.getProperty("CONFIG_FILE", "conf/config.json"));
     JsonArray keys = new JsonArray().add("HTTP_PORT").add("HTTP_HOST").add("MODELS_DIR").add(API_KEYS_ENV);
+    ClusterSettings.KEYS.forEach(keys::add);
     ConfigRetrieverOptions options = new ConfigRetrieverOptions().setIncludeDefaultStores(false)
       .addStore(new ConfigStoreOptions().setType("file").setOptional(true).setConfig(new JsonObject().put("path", file)))
       .addStore(new ConfigStoreOptions().setType("env").setConfig(new JsonObject().put("keys", keys)))
@@ -74,8 +75,13 @@ public final class NodeConfig {
     return dir != null ? Paths.get(dir) : Paths.get(System.getProperty("user.home"), ".cache", "llm-runtime", "models");
   }
 
+  /** How this node joins a cluster, if it does (README "Clustering"). */
+  public ClusterSettings cluster() {
+    return new ClusterSettings(json);
+  }
+
   public RegistryConfig registry() {
-    return new RegistryConfig(json, modelsDir());
+    return new RegistryConfig(json, modelsDir(), cluster().nodeName());
   }
 
   // ---- security (README "Security") ----

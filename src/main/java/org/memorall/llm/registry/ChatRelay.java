@@ -1,6 +1,7 @@
 package org.memorall.llm.registry;
 
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.serviceproxy.ServiceException;
@@ -34,6 +35,8 @@ final class ChatRelay {
   private final JsonObject body;
   private final RequestTimeouts timeouts;
   private final boolean stream;
+  /** Sent here by another node's registry: served by this node's provider only, no retries or fallbacks. */
+  private final boolean direct;
   private final long startedNanos = System.nanoTime();
   private final List<String> chain = new ArrayList<>();
   private final List<String> failures = new ArrayList<>();
@@ -48,18 +51,22 @@ final class ChatRelay {
   /** How long the request waited for its slot (the last wait, after a retry). */
   private long queueWaitMs;
   private LlmStream<JsonObject> inner;
+  /** The node serving the current attempt, when it is another node (see {@link ClusterRoutes}). */
+  private ClusterView.Replica remote;
   private boolean tokenSeen;
   private boolean aborted;
   private long requestTimer = -1;
   private long firstTokenTimer = -1;
 
-  ChatRelay(Vertx vertx, Registry registry, StreamProducer out, JsonObject body, RequestTimeouts timeouts) {
+  ChatRelay(Vertx vertx, Registry registry, StreamProducer out, JsonObject body, RequestTimeouts timeouts,
+            boolean direct) {
     this.vertx = vertx;
     this.registry = registry;
     this.out = out;
     this.body = body;
     this.timeouts = timeouts;
     this.stream = Boolean.TRUE.equals(body.getValue("stream"));
+    this.direct = direct;
   }
 
   void start(String name) {
@@ -70,23 +77,85 @@ final class ChatRelay {
   private void tryLlm() {
     String name = chain.get(index);
     LlmEntry entry;
+    ClusterView.Replica target = null;
+    ClusterRoutes cluster = direct ? null : registry.cluster();
     try {
-      entry = registry.lookup(name);
+      target = cluster == null ? null : cluster.route(name);
+      entry = target != null ? null : registry.lookup(name);
     } catch (ServiceException e) {
+      if (cluster != null && e.failureCode() == 404) {
+        cluster.missing(name, e).onSuccess(error -> {
+          if (!over()) {
+            failover(name, error);
+          }
+        });
+        return;
+      }
       failover(name, e);
       return;
     }
     if (policy == null) {
       // The first LLM's policy rules the whole request: its retries, its fallbacks, in its order.
-      policy = entry.policy;
-      entry.policy.fallbacks.stream().filter(f -> !chain.contains(f)).forEach(chain::add);
+      policy = entry != null ? entry.policy : registry.policy(target.policy());
+      if (!direct) {
+        policy.fallbacks.stream().filter(f -> !chain.contains(f)).forEach(chain::add);
+      }
       startTimers();
     }
-    enter(entry);
+    if (target != null) {
+      relayRemote(target);
+    } else {
+      enter(entry);
+    }
+  }
+
+  /** Relays the stream of another node's replica; that node queues the request for its provider's slots. */
+  private void relayRemote(ClusterView.Replica target) {
+    ClusterRoutes cluster = registry.cluster();
+    DeliveryOptions options = timeouts == null ? new DeliveryOptions() : timeouts.applyTo(new DeliveryOptions());
+    options.addHeader(LlmClient.HEADER_LLM, target.llm()).addHeader(ClusterRoutes.HEADER_ORIGIN, cluster.view.nodeId);
+    LlmStream<JsonObject> inner = LlmStream.open(vertx, Addresses.nodeStream(target.nodeId()),
+      LlmClient.ACTION_CHAT, sent ? continuation() : body, options, json -> json);
+    this.inner = inner;
+    this.remote = target;
+    cluster.track(target.nodeId(), this);
+    inner.closeHandler(v -> cluster.untrack(target.nodeId(), this));
+    out.cancelHandler(inner::cancel);
+    boolean resumed = sent;
+    boolean[] metaSent = {false};
+    inner.handler(item -> {
+      if (!metaSent[0]) {
+        metaSent[0] = true;
+        out.meta(inner.meta()); // the serving node's: which LLM, how long it queued
+      }
+      forward(item, resumed);
+    })
+      .exceptionHandler(e -> remoteFailed(target, LlmErrors.from(e)))
+      .endHandler(v -> out.end());
+  }
+
+  /** The node serving this request left the cluster: the request fails over as if its provider had failed. */
+  void nodeLost(ServiceException error) {
+    ClusterView.Replica target = remote;
+    if (inner != null) {
+      inner.cancel();
+    }
+    if (target != null) {
+      remoteFailed(target, error);
+    }
+  }
+
+  private void remoteFailed(ClusterView.Replica target, ServiceException error) {
+    if (over() || remote != target) {
+      return;
+    }
+    remote = null;
+    decide(target.llm(), error, this::tryLlm);
   }
 
   /** Waits for the LLM to be ready (a failed one fails fast), then for a slot. */
   private void enter(LlmEntry entry) {
+    remote = null;
     registry.ready(entry).onComplete(ar -> {
       if (over()) {
         return;
@@ -162,33 +231,50 @@ final class ChatRelay {
       return;
     }
     if (error.failureCode() == 499 || "cancelled".equals(code(error))) {
-      decide(entry, error);
+      decide(entry.name, error, () -> enter(entry));
       return;
     }
     registry.checkHealth(entry).onComplete(v -> {
       if (!over()) {
-        decide(entry, entry.failure() != null ? entry.failedError() : error);
+        decide(entry.name, entry.failure() != null ? entry.failedError() : error, () -> enter(entry));
       }
     });
   }
 
-  private void decide(LlmEntry entry, ServiceException error) {
+  /** Retries the LLM {@code name} ({@code again}) after a backoff, or fails over. */
+  private void decide(String name, ServiceException error, Runnable again) {
     long elapsedMs = (System.nanoTime() - startedNanos) / 1_000_000;
-    if (!sent && retryable(error) && attempt + 1 < policy.maxAttempts) {
+    // The node serving it left, or is shutting down and its grace period ran out (only another node's registry
+    // sends that error here: this node's own shutdown aborts its requests).
+    ClusterRoutes cluster = direct ? null : registry.cluster();
+    boolean nodeLeft = cluster != null
+      && (ClusterRoutes.NODE_LEFT.equals(code(error)) || Registry.SHUTTING_DOWN.equals(code(error)));
+    if (nodeLeft && !cluster.serves(name)) {
+      failover(name, error); // no replica left: the clearest error is that the node left
+      return;
+    }
+    if (nodeLeft && sent && stream && policy.resumeOnFallback && attempt + 1 < policy.maxAttempts) {
+      // Another replica of the same LLM continues the stream at once.
+      attempt++;
+      LOG.info(() -> error.getMessage() + "; continuing the stream of LLM '" + name + "' elsewhere");
+      again.run();
+      return;
+    }
+    if (!direct && !sent && retryable(error) && attempt + 1 < policy.maxAttempts) {
       long delay = policy.backoffMs(attempt + 1, LlmErrors.retryAfterMs(error));
       if (elapsedMs + delay <= policy.deadlineMs) {
         attempt++;
-        LOG.info(() -> "LLM '" + entry.name + "' failed (" + error.failureCode() + " " + error.getMessage()
+        LOG.info(() -> "LLM '" + name + "' failed (" + error.failureCode() + " " + error.getMessage()
           + "); retry " + attempt + " in " + delay + " ms");
         vertx.setTimer(delay, id -> {
           if (!over()) {
-            enter(entry);
+            again.run();
           }
         });
         return;
       }
     }
-    failover(entry.name, error);
+    failover(name, error);
   }
 
   /** The LLM {@code name} failed for good: try the next in the chain, or end the request with the error. */

@@ -5,8 +5,11 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.serviceproxy.ServiceException;
 import org.memorall.llm.api.Addresses;
 import org.memorall.llm.api.ChatCompletionRequest;
+import org.memorall.llm.api.EmbeddingRequest;
+import org.memorall.llm.api.EmbeddingResponse;
 import org.memorall.llm.api.LlmClient;
 import org.memorall.llm.api.LlmErrors;
 import org.memorall.llm.api.LlmProvider;
@@ -31,6 +34,7 @@ public final class ProviderVerticle extends VerticleBase {
   public static final String ACTION_MODELS = "models";
   public static final String ACTION_UNLOAD = "unload";
   public static final String ACTION_DELETE = "delete";
+  public static final String ACTION_EMBEDDINGS = "embeddings";
 
   private final String name;
   private final String type;
@@ -50,7 +54,8 @@ public final class ProviderVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    consumer = vertx.eventBus().consumer(Addresses.provider(name), this::handle);
+    // Local: in a cluster every replica of an LLM listens at the same address, and its registry must reach its own.
+    consumer = vertx.eventBus().localConsumer(Addresses.provider(name), this::handle);
     ProviderContext context = new ProviderContext() {
       public io.vertx.core.Vertx vertx() {
         return vertx;
@@ -104,6 +109,9 @@ public final class ProviderVerticle extends VerticleBase {
         case ACTION_DELETE:
           reply(message, provider.delete(message.body().getString("modelId")).map(v -> new JsonObject()));
           break;
+        case ACTION_EMBEDDINGS:
+          reply(message, embeddings(new EmbeddingRequest(message.body())).map(EmbeddingResponse::toJson));
+          break;
         default:
           LlmErrors.fail(message, LlmErrors.badRequest("Unknown provider action '" + action + "'"));
       }
@@ -115,6 +123,18 @@ public final class ProviderVerticle extends VerticleBase {
   private JsonObject status() {
     JsonObject status = provider.status().copy();
     return status.put("name", name).put("type", type).put("slots", provider.slots());
+  }
+
+  /** The provider's embeddings; its default refusal is worded here, where the LLM's name and type are known. */
+  private Future<EmbeddingResponse> embeddings(EmbeddingRequest request) {
+    return provider.embeddings(request).recover(e -> {
+      if (e instanceof ServiceException && LlmErrors.NO_EMBEDDINGS.equals(e.getMessage())) {
+        return Future.failedFuture(LlmErrors.embeddingsNotSupported("LLM '" + name + "' (" + type
+          + ") does not do embeddings: its provider has no embedding mode. Ask an LLM that does (a llamacpp LLM with"
+          + " \"embedding\": true, or a remote one whose upstream serves /embeddings)"));
+      }
+      return Future.failedFuture(e);
+    });
   }
 
   private void chat(Message<JsonObject> message) {

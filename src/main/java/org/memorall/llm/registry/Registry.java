@@ -10,6 +10,8 @@ import io.vertx.core.json.JsonObject;
 import org.memorall.llm.api.Addresses;
 import org.memorall.llm.api.ChatCompletionRequest;
 import org.memorall.llm.api.ChatCompletionResponse;
+import org.memorall.llm.api.EmbeddingRequest;
+import org.memorall.llm.api.EmbeddingResponse;
 import org.memorall.llm.api.LlmClient;
 import org.memorall.llm.api.LlmErrors;
 import org.memorall.llm.api.LlmInfo;
@@ -57,12 +59,51 @@ public final class Registry implements LlmService {
   private final Set<ChatRelay> relays = new HashSet<>();
   private boolean closing;
   private Promise<Void> drained;
+  /** The other nodes, when clustered (README "Clustering"); null on a single node. */
+  private ClusterRoutes cluster;
 
   public Registry(Vertx vertx, RegistryConfig config) {
     this.vertx = vertx;
     this.config = config;
     this.client = LlmClient.create(vertx);
     this.metrics = new RegistryMetrics(Metrics.registry(vertx));
+  }
+
+  /** Joins the cluster: requests may go to other nodes' replicas, and this node's LLMs are reported to them. */
+  void cluster(ClusterRoutes routes) {
+    this.cluster = routes;
+  }
+
+  ClusterRoutes cluster() {
+    return cluster;
+  }
+
+  String canonicalType(String type) {
+    return types.canonical(type);
+  }
+
+  /** This node's LLMs that are ready, and their load, for the other nodes (see {@link ClusterView}). */
+  JsonObject localLoad() {
+    JsonObject llms = new JsonObject();
+    if (closing) {
+      return llms; // shutting down: the other nodes send nothing new here, what runs may finish
+    }
+    entries.values().stream().filter(e -> e.deployment.succeeded() && e.failure() == null).forEach(e -> {
+      JsonObject policy = e.config.copy();
+      policy.fieldNames().removeIf(k -> !RoutingPolicy.KEYS.contains(k));
+      llms.put(e.name, new JsonObject().put("type", e.type).put("policy", policy).put("slots", e.slots())
+        .put("inFlight", e.inFlight()).put("queued", e.queued()));
+    });
+    return llms;
+  }
+
+  /** The local entry named {@code name}, or null. */
+  LlmEntry local(String name) {
+    return entries.get(name);
+  }
+
+  RoutingPolicy policy(JsonObject llmConfig) {
+    return new RoutingPolicy(llmConfig, config);
   }
 
   // ---- LLM management ----
@@ -367,6 +408,31 @@ public final class Registry implements LlmService {
     return providerCall(name, ProviderVerticle.ACTION_DELETE, new JsonObject().put("modelId", modelId)).mapEmpty();
   }
 
+  @Override
+  public Future<EmbeddingResponse> embeddings(EmbeddingRequest request) {
+    return embeddingsFor(null, request);
+  }
+
+  /**
+   * Embeddings go straight to the provider: they do not take a chat slot (a llamacpp model runs them between
+   * generations on its own), and are not retried or sent to fallbacks, whose vectors would not be comparable.
+   */
+  @Override
+  public Future<EmbeddingResponse> embeddingsFor(String name, EmbeddingRequest request) {
+    String llm;
+    try {
+      if (request == null) {
+        throw LlmErrors.invalidField("input", "'input' is required: a string or an array of strings");
+      }
+      request.validate();
+      llm = name != null ? name : request.getModel() != null ? request.getModel() : config.defaultName();
+    } catch (RuntimeException e) {
+      return Future.failedFuture(LlmErrors.from(e));
+    }
+    return providerCall(llm, ProviderVerticle.ACTION_EMBEDDINGS, request.toJson())
+      .map(json -> new EmbeddingResponse(json).setServedBy(llm));
+  }
+
   private Future<JsonObject> providerCall(String name, String action, JsonObject body) {
     return entry(name)
       .compose(entry -> vertx.eventBus().<JsonObject>request(Addresses.provider(entry.name), body,
@@ -380,6 +446,14 @@ public final class Registry implements LlmService {
    * for a slot for chat completions, then relays the provider's stream.
    */
   public void openStream(Message<JsonObject> message) {
+    openStream(message, false);
+  }
+
+  /**
+   * {@code direct}: the stream came from another node's registry, which chose this node; it is served here,
+   * without going elsewhere, retries or fallbacks (the entering node does those).
+   */
+  void openStream(Message<JsonObject> message, boolean direct) {
     StreamProducer out = new StreamProducer(vertx, message);
     String action = message.headers().get("action");
     JsonObject body = message.body();
@@ -405,16 +479,29 @@ public final class Registry implements LlmService {
       name = model instanceof String ? (String) model : config.defaultName();
     }
     if (LlmClient.ACTION_CHAT.equals(action)) {
-      ChatRelay relay = new ChatRelay(vertx, this, out, body, timeouts);
+      ChatRelay relay = new ChatRelay(vertx, this, out, body, timeouts, direct);
       relays.add(relay);
+      String origin = direct && cluster != null ? message.headers().get(ClusterRoutes.HEADER_ORIGIN) : null;
+      if (origin != null) {
+        cluster.serving(origin, relay);
+      }
       out.closeHandler(() -> {
         relay.closed();
         relays.remove(relay);
+        if (origin != null) {
+          cluster.served(origin, relay);
+        }
         if (closing && relays.isEmpty()) {
           drained.tryComplete();
         }
       });
       relay.start(name);
+      return;
+    }
+    // Model management of an LLM this node serves stays here; of one it does not, goes where it is served.
+    ClusterView.Replica remote = direct || cluster == null || entries.containsKey(name) ? null : cluster.route(name);
+    if (remote != null) {
+      cluster.pipe(remote, action, body, out);
       return;
     }
     entry(name).onFailure(out::fail).onSuccess(entry -> {
@@ -438,6 +525,11 @@ public final class Registry implements LlmService {
     }
   }
 
+  /** The name of the default LLM (created on first use). */
+  String defaultName() {
+    return config.defaultName();
+  }
+
   /** The entry named {@code name}, maybe still loading; the default LLM is created on first use. */
   LlmEntry lookup(String name) {
     LlmEntry entry = entries.get(name);
@@ -452,6 +544,9 @@ public final class Registry implements LlmService {
   }
 
   private io.vertx.serviceproxy.ServiceException notFound(String name) {
+    if (cluster != null) {
+      return cluster.notFound(name, entries.keySet());
+    }
     return LlmErrors.notFound(name, entries.keySet());
   }
 
@@ -466,6 +561,9 @@ public final class Registry implements LlmService {
     }
     closing = true;
     drained = Promise.promise();
+    if (cluster != null) {
+      cluster.view.publish(localLoad()); // nothing: the other nodes stop sending requests here
+    }
     LOG.info(() -> "Shutting down: " + relays.size() + " chat completions in flight, " + graceMs + " ms to finish");
     if (relays.isEmpty()) {
       drained.tryComplete();
@@ -490,12 +588,16 @@ public final class Registry implements LlmService {
     return LlmErrors.of(503, "server_error", null, SHUTTING_DOWN, "The server is shutting down");
   }
 
-  /** Creates the LLMs declared in the configuration, one after the other; a failure is logged, not fatal. */
-  public Future<Void> createConfigured() {
+  /**
+   * Creates the LLMs declared in the configuration through {@code creator} (this registry, or the cluster's, which
+   * makes them replicas of LLMs of the same name on other nodes), one after the other; a failure is logged.
+   */
+  public Future<Void> createConfigured(Creator creator) {
     Future<Void> chain = Future.succeededFuture();
     for (Map.Entry<String, Object> e : config.llms()) {
       JsonObject spec = (JsonObject) e.getValue();
-      chain = chain.compose(v -> create(e.getKey(), spec.getString("type"), spec.getJsonObject("config", new JsonObject()))
+      chain = chain.compose(v -> creator.create(e.getKey(), spec.getString("type"),
+          spec.getJsonObject("config", new JsonObject()))
         .<Void>mapEmpty()
         .otherwise(err -> {
           LOG.severe("LLM '" + e.getKey() + "' from the configuration failed: " + err.getMessage());
@@ -503,5 +605,11 @@ public final class Registry implements LlmService {
         }));
     }
     return chain;
+  }
+
+  /** Creates one LLM: {@link #create}, or the cluster's way of creating it. */
+  @FunctionalInterface
+  public interface Creator {
+    Future<LlmInfo> create(String name, String type, JsonObject config);
   }
 }

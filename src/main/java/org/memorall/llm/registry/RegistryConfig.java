@@ -13,10 +13,16 @@ public final class RegistryConfig {
 
   private final JsonObject json;
   private final Path modelsDir;
+  private final String nodeName;
 
   public RegistryConfig(JsonObject json, Path modelsDir) {
+    this(json, modelsDir, null);
+  }
+
+  public RegistryConfig(JsonObject json, Path modelsDir, String nodeName) {
     this.json = json;
     this.modelsDir = modelsDir;
+    this.nodeName = nodeName;
   }
 
   public String defaultName() {
@@ -43,6 +49,11 @@ public final class RegistryConfig {
 
   private JsonObject llmsJson() {
     return json.getJsonObject("llms", new JsonObject());
+  }
+
+  /** This node's name in a cluster (see the node's cluster settings); null: derived from its id. */
+  public String nodeName() {
+    return nodeName;
   }
 
   public Path modelsDir() {

@@ -9,16 +9,22 @@ import io.vertx.serviceproxy.ServiceBinder;
 import org.memorall.llm.api.Addresses;
 import org.memorall.llm.api.LlmService;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * Publishes the {@link Registry} at {@link Addresses#REGISTRY} (service proxy) and
- * {@link Addresses#REGISTRY_STREAM} (streams), then creates the LLMs of the configuration.
+ * {@link Addresses#REGISTRY_STREAM} (streams), then creates the LLMs of the configuration. Both addresses are
+ * local: a node's gateway and verticles talk to their own node's registry. When Vert.x is clustered, the registry
+ * is the {@link ClusteredRegistry}, and per-node addresses ({@link ClusterRoutes}) let the nodes' registries call
+ * each other.
  */
 public final class RegistryVerticle extends VerticleBase {
 
   private final RegistryConfig config;
-  private MessageConsumer<JsonObject> service;
-  private MessageConsumer<JsonObject> streams;
+  private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
   private Registry registry;
+  private ClusterView view;
 
   public RegistryVerticle(RegistryConfig config) {
     this.config = config;
@@ -27,10 +33,41 @@ public final class RegistryVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     registry = new Registry(vertx, config);
-    service = new ServiceBinder(vertx).setAddress(Addresses.REGISTRY).setIncludeDebugInfo(true)
-      .register(LlmService.class, registry);
-    streams = vertx.eventBus().consumer(Addresses.REGISTRY_STREAM, registry::openStream);
-    return Future.all(service.completion(), streams.completion()).compose(v -> registry.createConfigured());
+    if (!vertx.isClustered()) {
+      return bind(registry).compose(v -> registry.createConfigured(registry::create));
+    }
+    return ClusteredRegistry.directory(vertx).compose(directory -> {
+      view = new ClusterView(vertx, config.nodeName());
+      ClusterRoutes routes = new ClusterRoutes(vertx, registry, view, directory);
+      registry.cluster(routes);
+      ClusteredRegistry clustered = new ClusteredRegistry(vertx, registry, view, directory);
+      String id = view.nodeId;
+      consumers.add(binder(Addresses.nodeRegistry(id)).register(LlmService.class, registry));
+      consumers.add(binder(Addresses.nodeCluster(id)).register(LlmService.class, clustered));
+      consumers.add(vertx.eventBus().consumer(Addresses.nodeStream(id), m -> registry.openStream(m, true)));
+      view.start(registry::localLoad, routes::nodeLeft);
+      return bind(clustered).compose(v -> registry.createConfigured(clustered::createReplica));
+    });
+  }
+
+  private Future<Void> bind(LlmService service) {
+    consumers.add(binder(Addresses.REGISTRY).registerLocal(LlmService.class, service));
+    consumers.add(vertx.eventBus().localConsumer(Addresses.REGISTRY_STREAM, registry::openStream));
+    List<Future<Void>> ready = new ArrayList<>();
+    consumers.forEach(c -> ready.add(c.completion()));
+    return Future.all(ready).mapEmpty();
+  }
+
+  private ServiceBinder binder(String address) {
+    return new ServiceBinder(vertx).setAddress(address).setIncludeDebugInfo(true);
+  }
+
+  @Override
+  public Future<?> stop() {
+    if (view != null) {
+      view.stop();
+    }
+    return Future.succeededFuture();
   }
 
   /** See {@link Registry#shutdown}; may be called from any thread. */

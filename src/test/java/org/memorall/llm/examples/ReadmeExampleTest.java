@@ -9,11 +9,14 @@ import org.memorall.llm.TestNode;
 import org.memorall.llm.api.LlmInfo;
 import org.memorall.llm.api.LlmService;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The Java example of the README compiles and does what it says. */
+/** The Java examples of the README compile and do what they say. */
 @ExtendWith(VertxExtension.class)
 class ReadmeExampleTest {
 
@@ -31,5 +34,22 @@ class ReadmeExampleTest {
       Thread.sleep(50);
     }
     assertEquals(0, registry.getRequired("my-local").await(10, TimeUnit.SECONDS).getInFlight());
+  }
+
+  @Test
+  void theMemoryExampleRunsAndIsTheOneInTheReadme(Vertx vertx) throws Exception {
+    TestNode.start(vertx, new JsonObject()).await(30, TimeUnit.SECONDS);
+    MemoryChatVerticle example = new MemoryChatVerticle();
+    vertx.deployVerticle(example).await(60, TimeUnit.SECONDS);
+    // Embeddings are deterministic: the cat's memory is the closest to the question about the cat.
+    assertEquals(MemoryChatVerticle.MEMORIES.get(0), example.context.get(0));
+    assertEquals(2, example.context.size());
+    assertTrue(example.answer != null && !example.answer.isEmpty());
+
+    // The README shows the class as it is here, from its imports to its last brace.
+    String source = Files.readString(Path.of("src/test/java/org/memorall/llm/examples/MemoryChatVerticle.java"));
+    String shown = source.substring(source.indexOf("import "), source.lastIndexOf('}') + 1)
+      .replaceAll("\\n/\\*\\*.*\\*/", "");
+    assertTrue(Files.readString(Path.of("README.md")).contains(shown), "README.md shows MemoryChatVerticle as it is");
   }
 }

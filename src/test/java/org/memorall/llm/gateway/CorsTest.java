@@ -22,7 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * CORS as a browser sees it: a preflight from an allowed and from a disallowed origin, the headers of the real
- * request (also of a 401, so the page can read it), any origin with "*", and no CORS headers at all without config.
+ * request (also of a 401, so the page can read it), any origin with "*", no CORS headers at all without config, and
+ * none needed by a page of the gateway itself (same origin).
  */
 @ExtendWith(VertxExtension.class)
 class CorsTest {
@@ -40,6 +41,20 @@ class CorsTest {
       http = new Http(port);
       ctx.completeNow();
     }));
+  }
+
+  @Test
+  void aPageOfTheGatewayItselfNeedsNoCors() {
+    // What a browser sends with the playground's POST: its own origin, which is not in the list.
+    HttpResponse<String> own = http.send(http.request("/v1/chat/completions")
+      .POST(HttpRequest.BodyPublishers.ofString(Http.chat("Once upon a time", 2).encode()))
+      .header("Content-Type", "application/json").header("Authorization", "Bearer " + KEY)
+      .header("Origin", "http://127.0.0.1:" + http.port).build());
+    assertEquals(200, own.statusCode(), own.body());
+    assertFalse(header(own, "Access-Control-Allow-Origin").isPresent());
+    HttpResponse<String> other = http.send(http.request("/llms").header("Authorization", "Bearer " + KEY)
+      .header("Origin", "http://localhost:" + http.port).build());
+    assertEquals(403, other.statusCode(), "another origin, even on this machine, is not this server");
   }
 
   private static HttpResponse<String> preflight(Http http, String origin) {

@@ -1,29 +1,23 @@
 package org.memorall.llm.gateway;
 
 import io.vertx.core.Future;
-import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.memorall.llm.api.ChatCompletionChunk;
 import org.memorall.llm.api.ChatCompletionRequest;
 import org.memorall.llm.api.ChatCompletionResponse;
 import org.memorall.llm.api.CompletionSink;
-import org.memorall.llm.api.LlmErrors;
-import org.memorall.llm.api.LlmProvider;
-import org.memorall.llm.api.ModelInfo;
-import org.memorall.llm.api.ModelList;
 import org.memorall.llm.api.ProviderContext;
-import org.memorall.llm.api.ServeProgress;
 import org.memorall.llm.api.Usage;
 
-import java.util.List;
 
 /**
  * A custom provider (type "custom", config {"class": this class}) that answers "ok" (streamed: all its chunks at
  * once), except that a message containing "die" makes its verticle disappear, as a crashed worker or a lost cluster
- * member would: its address then has no handler. Config {@code startDelayMs}: how long it stays loading when it starts.
+ * member would: its address then has no handler. Config {@code startDelayMs}: how long it stays loading when it
+ * starts.
  */
-public final class DyingProvider implements LlmProvider {
+public final class DyingProvider extends ModellessProvider {
 
   static final String ANSWER = "ok";
 
@@ -36,16 +30,6 @@ public final class DyingProvider implements LlmProvider {
     long delay = context.config().getLong("startDelayMs", 0L);
     Future<Void> loaded = delay > 0 ? vertx.timer(delay).mapEmpty() : Future.succeededFuture();
     return loaded.onSuccess(v -> started = true);
-  }
-
-  @Override
-  public Future<Void> stop() {
-    return Future.succeededFuture();
-  }
-
-  @Override
-  public int slots() {
-    return 1;
   }
 
   @Override
@@ -72,25 +56,5 @@ public final class DyingProvider implements LlmProvider {
       return;
     }
     sink.response(ChatCompletionResponse.of("chatcmpl-dying", created, "dying", ANSWER, "stop", Usage.of(1, 1)));
-  }
-
-  @Override
-  public Future<ModelInfo> serve(org.memorall.llm.api.ServeRequest request, Handler<ServeProgress> progress) {
-    return Future.failedFuture(LlmErrors.unsupported("no models"));
-  }
-
-  @Override
-  public Future<ModelList> models() {
-    return Future.succeededFuture(ModelList.of(List.of()));
-  }
-
-  @Override
-  public Future<Void> unload(String modelId) {
-    return Future.succeededFuture();
-  }
-
-  @Override
-  public Future<Void> delete(String modelId) {
-    return Future.succeededFuture();
   }
 }

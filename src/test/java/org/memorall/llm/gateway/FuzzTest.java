@@ -219,7 +219,7 @@ class FuzzTest {
     "PROPFIND", "FOO"};
 
   private static Req generate(Random rnd) {
-    switch (rnd.nextInt(12)) {
+    switch (rnd.nextInt(13)) {
       case 0:
       case 1:
       case 2:
@@ -241,6 +241,8 @@ class FuzzTest {
       case 10:
         return new Req("POST", "/llms/" + hostileName(rnd, false) + "/v1/chat/completions", "application/json",
           rnd.nextBoolean() ? mutatedChat(rnd) : bytes(baseChat()));
+      case 11:
+        return embeddings(rnd);
       default:
         return chat(rnd, hugeOrDeep(rnd));
     }
@@ -275,6 +277,23 @@ class FuzzTest {
         + truncatedModel + "\"}}")),
       new Req("PUT", chat, json, bytes(baseChat() + "}")),
       new Req("DELETE", "/v1/models", null, null));
+  }
+
+  /** An embeddings request with one field hostile, or damaged, to a known, a default or a hostile LLM. */
+  private static Req embeddings(Random rnd) {
+    String path = pick(rnd, new String[]{"/v1/embeddings", "/llms/default/v1/embeddings",
+      "/llms/" + hostileName(rnd, false) + "/v1/embeddings"});
+    String value = hostileValue(rnd);
+    byte[] body;
+    switch (rnd.nextInt(6)) {
+      case 0: body = bytes("{\"input\":" + value + "}"); break;
+      case 1: body = bytes("{\"input\":[" + value + ",\"x\"]}"); break;
+      case 2: body = bytes("{\"input\":\"x\",\"encoding_format\":" + value + "}"); break;
+      case 3: body = bytes("{\"input\":\"x\",\"dimensions\":" + value + "}"); break;
+      case 4: body = bytes("{\"input\":\"x\",\"model\":" + value + "}"); break;
+      default: body = malformed(rnd, "{\"input\":\"x\""); break;
+    }
+    return new Req("POST", path, "application/json", body);
   }
 
   private static Req chat(Random rnd, byte[] body) {

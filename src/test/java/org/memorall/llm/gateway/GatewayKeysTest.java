@@ -63,6 +63,7 @@ class GatewayKeysTest {
       Http.error(new Http(port).get(path), 401);
     }
     Http.error(new Http(port).post("/v1/chat/completions", Http.chat("Once upon a time", 2)), 401);
+    Http.error(new Http(port).post("/v1/embeddings", new JsonObject().put("input", "x")), 401);
   }
 
   @Test

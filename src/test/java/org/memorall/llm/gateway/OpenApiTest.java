@@ -118,6 +118,26 @@ class OpenApiTest {
   }
 
   @Test
+  void embeddingResponsesMatchTheDocument() {
+    check(http.post("/llms", new JsonObject().put("name", "embed-doc").put("type", "llamacpp")
+      .put("config", new JsonObject().put("parallel", 1).put("embedding", true))), "/llms", "post", 201);
+    try {
+      for (String path : new String[] {"/v1/embeddings", "/llms/{name}/v1/embeddings"}) {
+        String url = path.replace("{name}", "embed-doc");
+        JsonObject request = new JsonObject().put("model", "embed-doc").put("input", new JsonArray().add("a").add("b"));
+        check(http.post(url, request), path, "post", 200);
+        check(http.post(url, request.copy().put("encoding_format", "base64")), path, "post", 200);
+        check(http.post(url, new JsonObject().put("input", new JsonArray())), path, "post", 400);
+      }
+      check(http.post("/v1/embeddings", new JsonObject().put("input", "a")), "/v1/embeddings", "post", 400);
+      check(http.post("/v1/embeddings", new JsonObject().put("input", "a").put("model", "nope")), "/v1/embeddings",
+        "post", 404);
+    } finally {
+      http.delete("/llms/embed-doc");
+    }
+  }
+
+  @Test
   void modelAndHealthResponsesMatchTheDocument() {
     check(http.get("/v1/models"), "/v1/models", "get", 200);
     assertError(http.post("/v1/models", "{}"), 405);

@@ -52,6 +52,18 @@ class RequestLimitsTest {
   }
 
   @Test
+  void embeddingInputOverMaxCharsIs400() {
+    JsonObject within = Http.error(http.post("/v1/embeddings", new JsonObject()
+      .put("input", new JsonArray().add("x".repeat(20)).add("y".repeat(20)))), 400);
+    assertEquals("embeddings_not_supported", within.getString("code"), "within the limit: on to the (chat) LLM");
+    JsonObject error = Http.error(http.post("/v1/embeddings", new JsonObject()
+      .put("input", new JsonArray().add("x".repeat(20)).add("y".repeat(21)))), 400);
+    assertEquals("input", error.getString("param"));
+    assertEquals("input_too_long", error.getString("code"));
+    assertTrue(error.getString("message").contains("at most 40"), error.getString("message"));
+  }
+
+  @Test
   void tooManyCharactersIs400() {
     Http.json(http.post(CHAT, chat(List.of("x".repeat(20), "y".repeat(20)))), 200);
     JsonObject error = Http.error(http.post(CHAT, chat(List.of("x".repeat(20), "y".repeat(21)))), 400);

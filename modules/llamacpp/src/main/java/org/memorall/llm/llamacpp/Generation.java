@@ -24,7 +24,7 @@ import java.util.stream.Collectors;
  * the sink. A cancel only raises a flag: the loop thread itself stops the llama.cpp task, because
  * {@code LlamaIterator.cancel()} called from another thread leaves the loop waiting forever (measured).
  */
-final class Generation {
+final class Generation implements LoadedModel.User {
 
   private static final Logger LOG = Logger.getLogger("org.memorall.llm.llamacpp");
 
@@ -52,7 +52,8 @@ final class Generation {
   }
 
   /** The model is going away: stop at the next token and fail the request with {@code reason}. */
-  void abort(ServiceException reason) {
+  @Override
+  public void abort(ServiceException reason) {
     abort = reason;
   }
 

@@ -1,5 +1,6 @@
 package org.memorall.llm.llamacpp;
 
+import de.kherud.llama.args.PoolingType;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -26,6 +27,10 @@ final class LlamaCppConfig {
   final int maxTokens;
   /** The HuggingFace endpoint for serve; null: HF_ENDPOINT, else huggingface.co (see HubClient). */
   final String hubEndpoint;
+  /** Embedding mode: the model also answers embeddings (and still chats). */
+  final boolean embedding;
+  /** How the token vectors of an input become one embedding: last (default) or cls. */
+  final PoolingType pooling;
 
   private LlamaCppConfig(JsonObject c) {
     model = optionalString(c, "model", "a path to a GGUF file");
@@ -47,11 +52,36 @@ final class LlamaCppConfig {
       throw new IllegalArgumentException("'nativeLog' must be true or false");
     }
     nativeLog = Boolean.TRUE.equals(log);
+    Object e = c.getValue("embedding");
+    if (e != null && !(e instanceof Boolean)) {
+      throw new IllegalArgumentException("'embedding' must be true or false");
+    }
+    embedding = Boolean.TRUE.equals(e);
+    pooling = pooling(c.getValue("pooling"));
     maxTokens = intIn(c, "maxTokens", 1, 1 << 20, DEFAULT_MAX_TOKENS);
     hubEndpoint = optionalString(c, "hubEndpoint", "an http(s) URL such as https://huggingface.co");
     if (hubEndpoint != null && !hubEndpoint.matches("https?://[^\\s/]+(/\\S*)?")) {
       throw new IllegalArgumentException("'hubEndpoint' must be an http(s) URL such as https://huggingface.co");
     }
+  }
+
+  /**
+   * "last" suits decoder models (the last token has read the whole text); "cls" the first token, for encoder
+   * models trained that way. "mean" is refused: it aborted the JVM (GGML_ASSERT) when loading a llama model with
+   * java-llama.cpp 4.2.0, measured on the bundled model.
+   */
+  private static PoolingType pooling(Object value) {
+    if (value == null || "last".equals(value)) {
+      return PoolingType.LAST;
+    }
+    if ("cls".equals(value)) {
+      return PoolingType.CLS;
+    }
+    if ("mean".equals(value)) {
+      throw new IllegalArgumentException("'pooling' \"mean\" is not supported: with java-llama.cpp 4.2.0 it aborts"
+        + " the process when a llama-style model loads; use \"last\" (the default) or \"cls\"");
+    }
+    throw new IllegalArgumentException("'pooling' must be \"last\" or \"cls\"");
   }
 
   /** Throws IllegalArgumentException naming the first bad key. */

@@ -10,6 +10,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.serviceproxy.ServiceException;
 import org.memorall.llm.api.ChatCompletionRequest;
 import org.memorall.llm.api.CompletionSink;
+import org.memorall.llm.api.EmbeddingRequest;
+import org.memorall.llm.api.EmbeddingResponse;
 import org.memorall.llm.api.LlmErrors;
 import org.memorall.llm.api.LlmProvider;
 import org.memorall.llm.api.ModelInfo;
@@ -53,6 +55,8 @@ final class LlamaCppProvider implements LlmProvider {
   private Path modelsDir;
   private WorkerExecutor generators;
   private WorkerExecutor admin;
+  /** One thread for embeddings (embedding mode only), so they never hold a thread a chat slot needs. */
+  private WorkerExecutor embedders;
 
   // Guarded by this.
   private ModelFile defaultFile;
@@ -83,6 +87,8 @@ final class LlamaCppProvider implements LlmProvider {
     generators = context.vertx().createSharedWorkerExecutor("llamacpp-" + name + "-" + pool, config.parallel,
       365, TimeUnit.DAYS);
     admin = context.vertx().createSharedWorkerExecutor("llamacpp-" + name + "-admin-" + pool, 2, 365, TimeUnit.DAYS);
+    embedders = config.embedding
+      ? context.vertx().createSharedWorkerExecutor("llamacpp-" + name + "-embed-" + pool, 1, 365, TimeUnit.DAYS) : null;
     try {
       synchronized (this) {
         defaultFile = configuredFile();
@@ -90,18 +96,14 @@ final class LlamaCppProvider implements LlmProvider {
       }
     } catch (InvalidPathException e) {
       return Future.<Void>failedFuture(LlmErrors.invalidField("model", "'model' is not a valid path: " + e.getMessage()))
-        .onFailure(x -> {
-          generators.close();
-          admin.close();
-        });
+        .onFailure(x -> closeExecutors());
     }
     return ensureLoaded().<Void>mapEmpty().onFailure(e -> {
       // A provider that failed to start is discarded without stop(): release its threads now.
       synchronized (this) {
         stopped = true;
       }
-      generators.close();
-      admin.close();
+      closeExecutors();
     });
   }
 
@@ -122,7 +124,12 @@ final class LlamaCppProvider implements LlmProvider {
       }
     }
     return lifecycle.submit(() -> closeCurrent(LlmErrors.unavailable("LLM '" + name + "' was stopped while this request ran")))
-      .eventually(() -> Future.join(generators.close(), admin.close()));
+      .eventually(this::closeExecutors);
+  }
+
+  private Future<Void> closeExecutors() {
+    return Future.join(generators.close(), admin.close(), embedders == null ? Future.succeededFuture() : embedders.close())
+      .mapEmpty();
   }
 
   @Override
@@ -139,6 +146,7 @@ final class LlamaCppProvider implements LlmProvider {
       .put("slots", config.parallel)
       .put("threads", config.threads)
       .put("contextSize", contextSize)
+      .put("embedding", config.embedding)
       .put("activeGenerations", running.size())
       .put("tokensGenerated", tokensGenerated.get());
     if (model != null) {
@@ -181,8 +189,33 @@ final class LlamaCppProvider implements LlmProvider {
     });
   }
 
+  /**
+   * Embeddings on the model loaded in embedding mode, on the embedding thread. Without embedding mode llama.cpp
+   * refuses to embed ("model was not loaded with embedding support"), so the error says what to configure.
+   */
+  @Override
+  public Future<EmbeddingResponse> embeddings(EmbeddingRequest request) {
+    if (!config.embedding) {
+      return Future.failedFuture(LlmErrors.embeddingsNotSupported("LLM '" + name + "' (llamacpp) does not do"
+        + " embeddings: its model was not loaded in embedding mode. Create an LLM with \"embedding\": true in its"
+        + " config (it can chat too), e.g. {\"name\":\"embed\",\"type\":\"llamacpp\",\"config\":{\"embedding\":true}}"));
+    }
+    if (request.getDimensions() != null) {
+      return Future.failedFuture(LlmErrors.invalidField("dimensions", "'dimensions' is not supported by LLM '" + name
+        + "' (llamacpp): its vectors have the model's embedding size; leave 'dimensions' out"));
+    }
+    Embedding job = new Embedding(request, name);
+    return acquire(job, 3).compose(m -> embedders.executeBlocking(() -> {
+      try {
+        return job.run(m);
+      } finally {
+        m.unregister(job);
+      }
+    }, false).onFailure(e -> m.unregister(job))); // also when the executor refused the task (stopping)
+  }
+
   /** The loaded model with {@code g} registered on it, loading the model first when needed. */
-  private Future<LoadedModel> acquire(Generation g, int attempts) {
+  private Future<LoadedModel> acquire(LoadedModel.User g, int attempts) {
     return ensureLoaded().compose(m -> {
       if (m.register(g)) {
         return Future.succeededFuture(m);

@@ -38,7 +38,12 @@ final class LoadedModel {
   final long fileModified;
   private final String llmName;
 
-  private final Set<Generation> active = new HashSet<>();
+  /** What runs on the model (a generation, an embedding): told to stop when the model is closing. */
+  interface User {
+    void abort(ServiceException reason);
+  }
+
+  private final Set<User> active = new HashSet<>();
   private final Promise<Void> drained = Promise.promise();
   private boolean closing;
 
@@ -101,6 +106,13 @@ final class LoadedModel {
     if (config.seed != null) {
       params.setSeed(config.seed);
     }
+    if (config.embedding) {
+      // Last-token pooling: a llama-style model declares no pooling, and llama.cpp's default then returns the
+      // same vector for every text (measured on the bundled model); mean pooling aborts the JVM there.
+      // A batch of a whole slot lets one input be as long as a slot's context (the default 512 is less).
+      params.enableEmbedding().setPoolingType(config.pooling).setBatchSize(contextSize / config.parallel)
+        .setUbatchSize(contextSize / config.parallel);
+    }
     if (!config.nativeLog) {
       params.disableLog(); // llama.cpp writes ~150 lines to stderr per load; the log callback is never called
     }
@@ -116,8 +128,9 @@ final class LoadedModel {
     long ms = (System.nanoTime() - t0) / 1_000_000;
     LoadedModel m = new LoadedModel(file, header, llama, contextSize, config.parallel, templated, ms, modified, llmName);
     LOG.info(() -> String.format("LLM '%s': loaded %s (%s, %.1f MB) in %d ms: threads=%d parallel=%d contextSize=%d"
-        + " (%d per slot) template=%s", llmName, file.id(), path, sizeMb(path), ms, config.threads, config.parallel,
-      contextSize, m.slotContext, templated ? (config.llamaTemplate() ? "configured" : "model's own") : "plain"));
+        + " (%d per slot) template=%s%s", llmName, file.id(), path, sizeMb(path), ms, config.threads, config.parallel,
+      contextSize, m.slotContext, templated ? (config.llamaTemplate() ? "configured" : "model's own") : "plain",
+      config.embedding ? " embedding=" + config.pooling.name().toLowerCase() : ""));
     return m;
   }
 
@@ -149,8 +162,8 @@ final class LoadedModel {
     return tokens.length + (header.addsBos() && !hasBos ? 1 : 0);
   }
 
-  /** Adds a generation; false when the model is closing (the caller then waits for the next model). */
-  synchronized boolean register(Generation g) {
+  /** Adds a user; false when the model is closing (the caller then waits for the next model). */
+  synchronized boolean register(User g) {
     if (closing) {
       return false;
     }
@@ -158,7 +171,7 @@ final class LoadedModel {
     return true;
   }
 
-  synchronized void unregister(Generation g) {
+  synchronized void unregister(User g) {
     if (active.remove(g) && closing && active.isEmpty()) {
       drained.tryComplete();
     }
@@ -166,7 +179,7 @@ final class LoadedModel {
 
   /** Stops accepting generations and aborts the running ones with {@code reason}; resolves once they all left. */
   Future<Void> drain(ServiceException reason) {
-    List<Generation> running;
+    List<User> running;
     synchronized (this) {
       closing = true;
       running = new ArrayList<>(active);

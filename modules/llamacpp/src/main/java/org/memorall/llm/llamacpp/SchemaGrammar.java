@@ -6,7 +6,6 @@ import de.kherud.llama.LlamaOutput;
 import de.kherud.llama.ModelParameters;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,7 +13,6 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -61,34 +59,21 @@ final class SchemaGrammar {
   }
 
   private static String run(String schemaJson) throws IOException {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    // Not named "llama*": java-llama.cpp's loader deletes such files from the temp directory (see TemplateProbe).
+    // Not named "llama*": java-llama.cpp's loader deletes such files from the temp directory (see ChildJvm).
     Path dir = Files.createTempDirectory("memorall-schema-grammar-");
-    List<String> command = List.of(java, "-Xmx32m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp",
-      System.getProperty("java.class.path"), SchemaGrammar.class.getName(), dir.toString());
-    Path log = dir.resolve("output.log");
-    String output;
+    ChildJvm.Output child;
     try {
-      Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-      try (OutputStream in = process.getOutputStream()) {
-        in.write(schemaJson.getBytes(StandardCharsets.UTF_8));
-      }
-      try {
-        if (!process.waitFor(TIMEOUT_S, TimeUnit.SECONDS)) {
-          process.destroyForcibly();
-          throw new IOException("converting the JSON schema took longer than " + TIMEOUT_S + " s");
-        }
-      } catch (InterruptedException e) {
-        process.destroyForcibly();
-        Thread.currentThread().interrupt();
-        throw new IOException("Interrupted while converting the JSON schema", e);
-      }
-      output = Files.readString(log, StandardCharsets.UTF_8);
+      child = ChildJvm.run(SchemaGrammar.class, "32m", List.of(dir.toString()),
+        schemaJson.getBytes(StandardCharsets.UTF_8), TIMEOUT_S);
     } finally {
       try (Stream<Path> files = Files.walk(dir)) {
         files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
       }
     }
+    if (child.timedOut()) {
+      throw new IOException("converting the JSON schema took longer than " + TIMEOUT_S + " s");
+    }
+    String output = child.text();
     if (output.contains("failed to parse grammar")) { // llama.cpp would then decode unconstrained
       int at = output.indexOf("parse: error parsing grammar:");
       String why = at < 0 ? "" : ": " + output.substring(at + 29, output.indexOf('\n', at) < 0 ? output.length()
@@ -100,7 +85,7 @@ final class SchemaGrammar {
     if (begin >= 0 && end > begin) {
       return output.substring(begin + BEGIN.length(), end);
     }
-    if (output.contains("Could not find or load main class")) {
+    if (ChildJvm.couldNotStart(output)) {
       throw new IOException("cannot start a JVM to convert the JSON schema (class path not usable)");
     }
     return "!" + explain(output);

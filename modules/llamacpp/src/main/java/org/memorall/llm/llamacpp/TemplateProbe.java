@@ -5,15 +5,12 @@ import de.kherud.llama.ModelParameters;
 import org.memorall.llm.api.ChatMessage;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -59,39 +56,17 @@ final class TemplateProbe {
 
   /** OK, an error message, or null when the probe itself could not run (then the check is skipped). */
   private static String run(Path model, String template, boolean jinja) throws IOException {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> command = new ArrayList<>(List.of(java, "-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-      "-cp", System.getProperty("java.class.path"), TemplateProbe.class.getName(), model.toString(),
-      String.valueOf(jinja), String.valueOf(template != null)));
-    // Output goes to a file, so that a child that hangs cannot block this thread past the timeout. Not named
-    // "llama*": java-llama.cpp's loader deletes files with that prefix from the temp directory (old native libs).
-    Path log = Files.createTempFile("memorall-template-probe-", ".log");
-    String output;
-    try {
-      Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-      try (OutputStream in = process.getOutputStream()) {
-        if (template != null) {
-          in.write(template.getBytes(StandardCharsets.UTF_8));
-        }
-      }
-      try {
-        if (!process.waitFor(TIMEOUT_S, TimeUnit.SECONDS)) {
-          process.destroyForcibly();
-          return "llama.cpp did not finish checking the chat template within " + TIMEOUT_S + " s";
-        }
-      } catch (InterruptedException e) {
-        process.destroyForcibly();
-        Thread.currentThread().interrupt();
-        throw new IOException("Interrupted while checking the chat template", e);
-      }
-      output = Files.readString(log, StandardCharsets.UTF_8);
-    } finally {
-      Files.deleteIfExists(log);
+    ChildJvm.Output child = ChildJvm.run(TemplateProbe.class, "64m",
+      List.of(model.toString(), String.valueOf(jinja), String.valueOf(template != null)),
+      template == null ? new byte[0] : template.getBytes(StandardCharsets.UTF_8), TIMEOUT_S);
+    if (child.timedOut()) {
+      return "llama.cpp did not finish checking the chat template within " + TIMEOUT_S + " s";
     }
+    String output = child.text();
     if (output.contains(OK)) {
       return OK;
     }
-    if (output.contains("Could not find or load main class")) {
+    if (ChildJvm.couldNotStart(output)) {
       LOG.warning("Cannot start a JVM to check the chat template (class path not usable); loading without the check");
       return null;
     }

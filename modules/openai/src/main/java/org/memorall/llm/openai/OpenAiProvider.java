@@ -14,6 +14,8 @@ import org.memorall.llm.api.ChatCompletionChunk;
 import org.memorall.llm.api.ChatCompletionRequest;
 import org.memorall.llm.api.ChatCompletionResponse;
 import org.memorall.llm.api.CompletionSink;
+import org.memorall.llm.api.EmbeddingRequest;
+import org.memorall.llm.api.EmbeddingResponse;
 import org.memorall.llm.api.LlmErrors;
 import org.memorall.llm.api.LlmProvider;
 import org.memorall.llm.api.ModelInfo;
@@ -97,13 +99,7 @@ final class OpenAiProvider implements LlmProvider {
       sink.fail(notRunning());
       return;
     }
-    JsonObject body = request.toJson().copy();
-    Object model = body.getValue("model");
-    // A request routed by this LLM's name (POST /v1/chat/completions {"model": "<name>"}) carries the name,
-    // not an upstream model id: the configured model answers it.
-    if (config.model != null && (model == null || model.equals(name))) {
-      body.put("model", config.model);
-    }
+    JsonObject body = upstreamBody(request.toJson());
     boolean stream = request.isStream();
     UpstreamCall call = new UpstreamCall(vertx, client, config, errors,
       endpoint.request(HttpMethod.POST, UpstreamEndpoint.CHAT), body.toBuffer(),
@@ -111,6 +107,19 @@ final class OpenAiProvider implements LlmProvider {
     active.add(call);
     sink.onCancel(() -> context.runOnContext(v -> call.cancel()));
     call.start();
+  }
+
+  /**
+   * The body as the upstream gets it. A request routed by this LLM's name (POST /v1/chat/completions
+   * {"model": "<name>"}) carries the name, not an upstream model id: the configured model answers it.
+   */
+  private JsonObject upstreamBody(JsonObject request) {
+    JsonObject body = request.copy();
+    Object model = body.getValue("model");
+    if (config.model != null && (model == null || model.equals(name))) {
+      body.put("model", config.model);
+    }
+    return body;
   }
 
   private static UpstreamCall.Receiver sinkReceiver(CompletionSink sink) {
@@ -135,22 +144,34 @@ final class OpenAiProvider implements LlmProvider {
 
   @Override
   public Future<ModelList> models() {
+    return query(HttpMethod.GET, UpstreamEndpoint.MODELS, null, UpstreamCall.Mode.QUERY, "the model list")
+      .map(ModelList::new);
+  }
+
+  /** {@code POST {baseURL}/embeddings}, forwarded as it came (model mapped as for chat), answered as it returns. */
+  @Override
+  public Future<EmbeddingResponse> embeddings(EmbeddingRequest request) {
+    return query(HttpMethod.POST, UpstreamEndpoint.EMBEDDINGS, upstreamBody(request.toJson()).toBuffer(),
+      UpstreamCall.Mode.COMPLETION, "the embeddings").map(EmbeddingResponse::new);
+  }
+
+  /** One call answered by a JSON object. */
+  private Future<JsonObject> query(HttpMethod method, String path, Buffer body, UpstreamCall.Mode mode, String what) {
     if (client == null) {
       return Future.failedFuture(notRunning());
     }
-    Promise<ModelList> promise = Promise.promise();
-    UpstreamCall call = new UpstreamCall(vertx, client, config, errors,
-      endpoint.request(HttpMethod.GET, UpstreamEndpoint.MODELS), null, UpstreamCall.Mode.QUERY,
+    Promise<JsonObject> promise = Promise.promise();
+    UpstreamCall call = new UpstreamCall(vertx, client, config, errors, endpoint.request(method, path), body, mode,
       new UpstreamCall.Receiver() {
         public void json(JsonObject answer) {
-          promise.complete(new ModelList(answer));
+          promise.complete(answer);
         }
 
         public void chunk(JsonObject chunk) {
         }
 
         public void end() {
-          promise.fail(errors.malformed("ended the model list without an answer"));
+          promise.fail(errors.malformed("ended " + what + " without an answer"));
         }
 
         public void fail(ServiceException error) {

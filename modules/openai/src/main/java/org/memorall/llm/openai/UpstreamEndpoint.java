@@ -12,6 +12,7 @@ final class UpstreamEndpoint {
 
   static final String CHAT = "/chat/completions";
   static final String MODELS = "/models";
+  static final String EMBEDDINGS = "/embeddings";
 
   private final OpenAiConfig config;
 

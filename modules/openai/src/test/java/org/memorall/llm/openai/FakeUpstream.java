@@ -102,6 +102,22 @@ final class FakeUpstream {
       .put("usage", new JsonObject().put("prompt_tokens", 3).put("completion_tokens", 2).put("total_tokens", 5)));
   }
 
+  /** An embeddings list: for input i the vector [i, 0.5], echoing the request's model, with an extra field. */
+  static Behaviour embeddings() {
+    return (req, body) -> {
+      JsonObject request = body.toJsonObject();
+      Object input = request.getValue("input");
+      int count = input instanceof JsonArray ? ((JsonArray) input).size() : 1;
+      JsonArray data = new JsonArray();
+      for (int i = 0; i < count; i++) {
+        data.add(new JsonObject().put("object", "embedding").put("index", i).put("embedding", new JsonArray().add(i).add(0.5)));
+      }
+      json(req.response(), 200, new JsonObject().put("object", "list").put("data", data)
+        .put("model", request.getValue("model")).put("x_upstream", "kept")
+        .put("usage", new JsonObject().put("prompt_tokens", 4 * count).put("total_tokens", 4 * count)));
+    };
+  }
+
   /** Answers {@code status} with {@code body} and headers given as name, value, name, value... */
   static Behaviour answer(int status, String contentType, String body, String... headers) {
     return (req, b) -> {

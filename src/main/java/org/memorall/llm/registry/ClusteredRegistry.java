@@ -1,0 +1,256 @@
+package org.memorall.llm.registry;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.AsyncMap;
+import org.memorall.llm.api.ChatCompletionRequest;
+import org.memorall.llm.api.ChatCompletionResponse;
+import org.memorall.llm.api.EmbeddingRequest;
+import org.memorall.llm.api.EmbeddingResponse;
+import org.memorall.llm.api.Addresses;
+import org.memorall.llm.api.LlmErrors;
+import org.memorall.llm.api.LlmInfo;
+import org.memorall.llm.api.LlmService;
+import org.memorall.llm.api.LlmServiceVertxEBProxy;
+import org.memorall.llm.api.ModelInfo;
+import org.memorall.llm.api.ModelList;
+import org.memorall.llm.api.ServeRequest;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.BiFunction;
+import java.util.logging.Logger;
+
+/**
+ * The registry of a clustered node (README "Clustering"): one set of names across the cluster. Names are reserved
+ * in a cluster-wide map ({@link #DIRECTORY}: name → type and first node), so that two nodes racing to create a
+ * name end with one LLM; the providers run in each node's own {@link Registry}, and what the other nodes serve is
+ * known from their reports ({@link ClusterView}). Two keys of an LLM's config are the cluster's:
+ * {@code "node": "b"} creates it on node b, {@code "replica": true} adds this node as one more provider of an
+ * existing LLM of the same type (the LLMs of a node's configuration are always replicas). Used on the registry's
+ * context only.
+ */
+final class ClusteredRegistry implements LlmService {
+
+  private static final Logger LOG = Logger.getLogger(ClusteredRegistry.class.getName());
+  static final String DIRECTORY = "llm.directory";
+  static final String NODE = "node";
+  static final String REPLICA = "replica";
+  private static final DeliveryOptions CALLS = new DeliveryOptions().setSendTimeout(600_000);
+
+  private final Vertx vertx;
+  private final Registry local;
+  private final ClusterView view;
+  private final AsyncMap<String, JsonObject> directory;
+
+  ClusteredRegistry(Vertx vertx, Registry local, ClusterView view, AsyncMap<String, JsonObject> directory) {
+    this.vertx = vertx;
+    this.local = local;
+    this.view = view;
+    this.directory = directory;
+  }
+
+  static Future<AsyncMap<String, JsonObject>> directory(Vertx vertx) {
+    return vertx.sharedData().getClusterWideMap(DIRECTORY);
+  }
+
+  // ---- management ----
+
+  @Override
+  public Future<LlmInfo> create(String name, String type, JsonObject config) {
+    JsonObject llmConfig = config == null ? new JsonObject() : config;
+    Object node = llmConfig.getValue(NODE);
+    Object replica = llmConfig.getValue(REPLICA, false);
+    if (node != null && !(node instanceof String) || !(replica instanceof Boolean)) {
+      return Future.failedFuture(LlmErrors.invalidField("config", "'" + NODE + "' must be a node name and '"
+        + REPLICA + "' a boolean"));
+    }
+    if (node != null && !node.equals(view.nodeName)) {
+      String id = view.nodeIdOf((String) node);
+      if (id == null) {
+        return Future.failedFuture(LlmErrors.invalidField("config", "No node named '" + node
+          + "' in the cluster. Nodes: " + String.join(", ", view.nodeNames())));
+      }
+      return new LlmServiceVertxEBProxy(vertx, Addresses.nodeCluster(id), CALLS).create(name, type, llmConfig);
+    }
+    return createHere(name, type, llmConfig, (Boolean) replica);
+  }
+
+  /** The LLMs of this node's configuration: replicas of the same LLMs of other nodes. */
+  Future<LlmInfo> createReplica(String name, String type, JsonObject config) {
+    return createHere(name, type, config == null ? new JsonObject() : config, true);
+  }
+
+  private Future<LlmInfo> createHere(String name, String type, JsonObject config, boolean replica) {
+    String canonical;
+    try {
+      canonical = local.canonicalType(type);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(LlmErrors.from(e));
+    }
+    if (name == null || local.local(name) != null) {
+      return local.create(name, type, config); // its own error: a bad name, or a name taken here
+    }
+    JsonObject record = new JsonObject().put("type", canonical).put("node", view.nodeName);
+    return directory.putIfAbsent(name, record).compose(prior -> {
+      if (prior != null && (!replica || !canonical.equals(prior.getString("type")))) {
+        return Future.failedFuture(LlmErrors.conflict("LLM '" + name + "' already exists (" + prior.getString("type")
+          + ", created on node '" + prior.getString("node") + "')" + (replica ? "" : "; to serve it on this node "
+          + "too, create it with \"" + REPLICA + "\": true and the same type")));
+      }
+      return local.create(name, type, config)
+        .onSuccess(info -> view.publish(local.localLoad())) // the other nodes learn of it now
+        .recover(e -> (prior == null ? directory.removeIfPresent(name, record) : Future.succeededFuture(false))
+          .transform(ar -> Future.failedFuture(e)))
+        .compose(this::withNodes);
+    });
+  }
+
+  @Override
+  public Future<Boolean> remove(String name) {
+    List<Future<Boolean>> removed = new ArrayList<>();
+    removed.add(directory.remove(name).map(prior -> prior != null));
+    removed.add(local.remove(name));
+    view.replicas(name).forEach(r -> removed.add(node(r.nodeId()).remove(name).otherwise(false)));
+    return Future.join(removed).map(cf -> removed.stream().anyMatch(f -> Boolean.TRUE.equals(f.result())));
+  }
+
+  @Override
+  public Future<LlmInfo> get(String name) {
+    if (local.local(name) != null) {
+      return local.get(name).compose(this::withNodes);
+    }
+    List<ClusterView.Replica> replicas = view.replicas(name);
+    if (!replicas.isEmpty()) {
+      return node(replicas.get(0).nodeId()).get(name).compose(this::withNodes);
+    }
+    return directory.get(name).map(record -> record == null ? null : new LlmInfo(new JsonObject().put("name", name)
+      .put("type", record.getString("type")).put("status", "unavailable").put("nodes", new JsonArray())
+      .put("error", "No node of the cluster serves it now (it was created on node '" + record.getString("node")
+        + "')")));
+  }
+
+  @Override
+  public Future<LlmInfo> getRequired(String name) {
+    return get(name).compose(info -> info != null ? Future.succeededFuture(info)
+      : getNames().compose(names -> Future.failedFuture(LlmErrors.notFound(name, names))));
+  }
+
+  @Override
+  public Future<Boolean> has(String name) {
+    return get(name).map(info -> info != null);
+  }
+
+  @Override
+  public Future<List<String>> getNames() {
+    return Future.all(local.getNames(), directory.keys()).map(cf -> {
+      Set<String> names = new LinkedHashSet<>(cf.<List<String>>resultAt(0));
+      names.addAll(view.names());
+      names.addAll(cf.<Set<String>>resultAt(1));
+      return new ArrayList<>(names);
+    });
+  }
+
+  @Override
+  public Future<LlmInfo> getInfo(String name) {
+    return get(name);
+  }
+
+  @Override
+  public Future<Map<String, LlmInfo>> getAllInfo() {
+    return getNames().compose(names -> {
+      List<Future<LlmInfo>> infos = new ArrayList<>();
+      names.forEach(n -> infos.add(get(n)));
+      return Future.join(infos).map(cf -> {
+        Map<String, LlmInfo> map = new LinkedHashMap<>();
+        for (int i = 0; i < names.size(); i++) {
+          if (infos.get(i).succeeded() && infos.get(i).result() != null) {
+            map.put(names.get(i), infos.get(i).result());
+          }
+        }
+        return map;
+      });
+    });
+  }
+
+  /** {@code info} with the names of the nodes serving the LLM. */
+  private Future<LlmInfo> withNodes(LlmInfo info) {
+    if (info == null) {
+      return Future.succeededFuture();
+    }
+    String name = info.getName();
+    JsonArray nodes = new JsonArray();
+    if (local.local(name) != null) {
+      nodes.add(view.nodeName);
+    }
+    view.replicas(name).forEach(r -> nodes.add(r.nodeName()));
+    return Future.succeededFuture(new LlmInfo(info.toJson().copy().put("nodes", nodes)));
+  }
+
+  // ---- requests: chat completions and serve streams are routed by the registry itself ----
+
+  @Override
+  public Future<ChatCompletionResponse> chatCompletions(ChatCompletionRequest request) {
+    return local.chatCompletions(request);
+  }
+
+  @Override
+  public Future<ChatCompletionResponse> chatCompletionsFor(String name, ChatCompletionRequest request) {
+    return local.chatCompletionsFor(name, request);
+  }
+
+  @Override
+  public Future<EmbeddingResponse> embeddings(EmbeddingRequest request) {
+    return embeddingsFor(null, request);
+  }
+
+  /** Embeddings go to the least-busy node serving the LLM (this node on a tie); no queue, as on one node. */
+  @Override
+  public Future<EmbeddingResponse> embeddingsFor(String name, EmbeddingRequest request) {
+    String llm = name != null ? name : request != null && request.getModel() != null ? request.getModel()
+      : local.defaultName();
+    ClusterView.Replica replica = local.cluster().route(llm);
+    return replica == null ? local.embeddingsFor(llm, request) : node(replica.nodeId()).embeddingsFor(llm, request);
+  }
+
+  @Override
+  public Future<ModelInfo> serve(String name, ServeRequest request) {
+    return local.serve(name, request);
+  }
+
+  @Override
+  public Future<ModelList> models(String name) {
+    return onHost(name, LlmService::models);
+  }
+
+  @Override
+  public Future<Void> unload(String name, String modelId) {
+    return onHost(name, (service, llm) -> service.unload(llm, modelId));
+  }
+
+  @Override
+  public Future<Void> delete(String name, String modelId) {
+    return onHost(name, (service, llm) -> service.delete(llm, modelId));
+  }
+
+  /** Runs {@code call} on this node's registry when it serves {@code name}, else on a node that does. */
+  private <T> Future<T> onHost(String name, BiFunction<LlmService, String, Future<T>> call) {
+    List<ClusterView.Replica> replicas = view.replicas(name);
+    if (local.local(name) != null || replicas.isEmpty()) {
+      return call.apply(local, name);
+    }
+    return call.apply(node(replicas.get(0).nodeId()), name);
+  }
+
+  /** The plain registry of node {@code nodeId}: what it serves itself. */
+  private LlmService node(String nodeId) {
+    return new LlmServiceVertxEBProxy(vertx, Addresses.nodeRegistry(nodeId), CALLS);
+  }
+}

@@ -4,20 +4,22 @@ import de.kherud.llama.InferenceParameters;
 import de.kherud.llama.LlamaIterator;
 import de.kherud.llama.LlamaModel;
 import de.kherud.llama.ModelParameters;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.memorall.llm.api.ChatCompletionRequest;
-import org.memorall.llm.api.LlmClient;
+import org.memorall.llm.llamacpp.RandomGguf;
+import org.memorall.llm.metrics.Metrics;
 import org.memorall.llm.node.Node;
 import org.memorall.llm.node.NodeConfig;
 
@@ -26,114 +28,208 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Tokens/s with the bundled model and greedy decoding, for (a) java-llama.cpp called directly, (b) the event-bus
- * API, (c) SSE through the gateway; 1 stream and 4 concurrent streams. A benchmark, not a test: it reports
- * numbers and asserts nothing about speed. Run it with
- * {@code ./mvnw test -Dtest=ThroughputBenchmark -Dbench=true}.
+ * Decode tokens/s and time to first token, SSE through the gateway against java-llama.cpp called directly, for 1,
+ * 2, 4 and 8 concurrent streams, with the bundled 260K model (overhead-bound) and a random-weight 35M LLaMA
+ * (compute-bound). Greedy, {@code ignore_eos}, the same llama.cpp settings on both paths (1 thread, 8 slots). The
+ * two paths take turns within every round, so drift and the other loads of the machine hit both alike. Writes
+ * {@code target/bench/throughput.{md,json}} and the chart {@code target/bench/throughput.png}. A benchmark: it
+ * asserts nothing about speed. Run with {@code ./bench.sh} or
+ * {@code ./mvnw -B test -Dbench=true -Dtest=ThroughputBenchmark}.
  */
 @Tag("benchmark")
 class ThroughputBenchmark {
 
   private static final String PROMPT = "Once upon a time";
-  private static final int TOKENS = Integer.getInteger("bench.tokens", 256);
-  private static final int ROUNDS = Integer.getInteger("bench.rounds", 9);
-  private static final int PARALLEL = 4;
-  private static final java.util.Map<Vertx, HttpClient> SSE_CLIENTS = new java.util.concurrent.ConcurrentHashMap<>();
+  private static final int ROUNDS = Integer.getInteger("bench.rounds", 5);
+  private static final int[] CONCURRENCY = {1, 2, 4, 8};
+  private static final int PARALLEL = 8;
+  private static final int WARMUP_REQUESTS = Integer.getInteger("bench.warmup", 2000);
+  private static final int TTFT_SAMPLES = Integer.getInteger("bench.ttftSamples", 100);
+  private static final com.sun.management.OperatingSystemMXBean CPU =
+    (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
 
   @TempDir
   Path modelsDir;
+  private boolean jitWarm;
+
+  /** A model to measure: its file and tokens per stream. */
+  private record Model(String label, Path file, int tokens) {
+  }
 
   @Test
   void report() throws Exception {
-    Path model = modelsDir.resolve("stories260K.gguf");
+    Path bundled = modelsDir.resolve("stories260K.gguf");
     try (InputStream in = getClass().getClassLoader().getResourceAsStream("models/stories260K.gguf")) {
-      Files.copy(in, model, StandardCopyOption.REPLACE_EXISTING);
+      Files.copy(in, bundled, StandardCopyOption.REPLACE_EXISTING);
     }
-    Vertx vertx = Vertx.vertx();
+    RandomGguf.Dims dims = RandomGguf.Dims.BENCHMARK;
+    Path random = RandomGguf.write(modelsDir.resolve("random.gguf"), dims, 7);
+    List<Model> models = new ArrayList<>();
+    String which = System.getProperty("bench.models", "small,compute"); // e.g. -Dbench.models=small
+    if (which.contains("small")) {
+      models.add(new Model("stories260K", bundled, Integer.getInteger("bench.tokens", 256)));
+    }
+    if (which.contains("compute")) {
+      models.add(new Model(String.format("random LLaMA %.0fM F16", dims.parameters(512) / 1e6), random,
+        Integer.getInteger("bench.computeTokens", 128)));
+    }
+
+    BenchReport report = new BenchReport("throughput", "Decode throughput and time to first token");
+    report.line(String.format("Greedy, `ignore_eos`, prompt \"%s\", llama.cpp with 1 thread and %d slots on both paths; "
+      + "median [min-max] of %d rounds in which the two paths take turns. Tokens/s is the total over all streams. CPU µs/token: CPU time of the whole JVM "
+      + "(engine, node and the benchmark's client) per token; the difference between the paths is what the node costs.",
+      PROMPT, PARALLEL, ROUNDS));
+    report.line("");
+    report.line("| model | streams | direct tok/s | gateway SSE tok/s | gateway / direct | CPU µs/token direct / gateway |");
+    report.line("|---|---|---|---|---|---|");
+    JsonArray jsonModels = new JsonArray();
+    List<String> ttftLines = new ArrayList<>();
+    ThroughputChart chart = new ThroughputChart(CONCURRENCY);
+    for (Model model : models) {
+      Measured m = measure(model);
+      JsonArray rows = new JsonArray();
+      for (int c = 0; c < CONCURRENCY.length; c++) {
+        double ratio = m.gateway[c].median() / m.direct[c].median();
+        report.line(String.format("| %s | %d | %s | %s | %.2f | %.0f / %.0f |", model.label, CONCURRENCY[c],
+          m.direct[c].spread("%.0f"), m.gateway[c].spread("%.0f"), ratio, m.directCpu[c].median(),
+          m.gatewayCpu[c].median()));
+        rows.add(new JsonObject().put("streams", CONCURRENCY[c]).put("direct", m.direct[c].toJson())
+          .put("gateway", m.gateway[c].toJson()).put("ratio", ratio)
+          .put("cpuMicrosPerToken", new JsonObject().put("direct", m.directCpu[c].toJson())
+            .put("gateway", m.gatewayCpu[c].toJson())));
+      }
+      ttftLines.add(String.format("| %s | %.2f / %.2f | %.2f / %.2f | %+.2f / %+.2f |", model.label,
+        m.directTtft.median(), m.directTtft.percentile(90), m.gatewayTtft.median(), m.gatewayTtft.percentile(90),
+        m.gatewayTtft.median() - m.directTtft.median(), m.gatewayTtft.percentile(90) - m.directTtft.percentile(90)));
+      jsonModels.add(new JsonObject().put("model", model.label).put("tokensPerStream", model.tokens)
+        .put("throughput", rows).put("ttftMs", new JsonObject().put("direct", m.directTtft.toJson())
+          .put("gateway", m.gatewayTtft.toJson())));
+      chart.add(model.label, m.direct, m.gateway);
+    }
+    report.line("");
+    report.line(String.format("Time to first token, one stream alone, after %d warm-up requests (ms from sending the "
+      + "request to the first token's text; %d requests per path, alternately):", WARMUP_REQUESTS, TTFT_SAMPLES));
+    report.line("");
+    report.line("| model | direct ms p50 / p90 | gateway SSE ms p50 / p90 | added ms p50 / p90 |");
+    report.line("|---|---|---|---|");
+    ttftLines.forEach(report::line);
+    report.line("");
+    report.line("![tokens/s against concurrency](throughput.png)");
+    report.json().put("rounds", ROUNDS).put("parallel", PARALLEL).put("models", jsonModels);
+    report.write();
+    chart.write(BenchReport.DIR.resolve("throughput.png"));
+  }
+
+  /** The samples of one model: per concurrency, tokens/s and CPU µs per token of each path; time to first token. */
+  private static final class Measured {
+    final Samples[] direct = samples();
+    final Samples[] gateway = samples();
+    final Samples[] directCpu = samples();
+    final Samples[] gatewayCpu = samples();
+    final Samples directTtft = new Samples();
+    final Samples gatewayTtft = new Samples();
+
+    private static Samples[] samples() {
+      Samples[] s = new Samples[CONCURRENCY.length];
+      for (int c = 0; c < s.length; c++) {
+        s[c] = new Samples();
+      }
+      return s;
+    }
+  }
+
+  private Measured measure(Model model) throws Exception {
+    Measured m = new Measured();
+    Vertx server = Metrics.vertx(); // as Main builds it: with Vert.x's metrics on
+    Vertx client = Vertx.vertx(); // the benchmark's HTTP client stands for another process: own event loops
     ExecutorService pool = Executors.newFixedThreadPool(PARALLEL);
-    ModelParameters params = new ModelParameters().setModel(model.toString()).setThreads(1).setParallel(PARALLEL)
-      .setCtxSize(2048 * PARALLEL).disableLog();
+    ModelParameters params = new ModelParameters().setModel(model.file.toString()).setThreads(1)
+      .setParallel(PARALLEL).setCtxSize(2048 * PARALLEL).disableLog();
     try (LlamaModel llama = new LlamaModel(params)) {
       JsonObject config = new JsonObject()
         .put("http", new JsonObject().put("host", "127.0.0.1").put("port", 0))
         .put("modelsDir", modelsDir.toString())
         .put("llms", new JsonObject().put("default", new JsonObject().put("type", "llamacpp")
-          .put("config", new JsonObject().put("parallel", PARALLEL).put("threads", 1).put("model", model.toString()))));
-      Node node = Node.deploy(vertx, new NodeConfig(config)).await(60, TimeUnit.SECONDS);
-      Run[] runs = {
-        streams -> direct(llama, pool, streams),
-        streams -> eventBus(vertx, streams),
-        streams -> sse(vertx, node.httpPort(), streams)
-      };
-      String[] names = {"(a) java-llama.cpp direct", "(b) event-bus API", "(c) SSE through the gateway"};
-      int[] concurrency = {1, 4};
-      // samples[run][concurrency][round]; the three ways take turns in every round, so drift hits all alike.
-      double[][][] samples = new double[runs.length][concurrency.length][ROUNDS];
-      for (int warmup = 0; warmup < 2; warmup++) {
-        for (Run run : runs) {
-          run.tokens(1);
-        }
+          .put("config", new JsonObject().put("parallel", PARALLEL).put("threads", 1)
+            .put("model", model.file.toString()))));
+      Node node = Node.deploy(server, new NodeConfig(config)).await(120, TimeUnit.SECONDS);
+      Context context = client.getOrCreateContext();
+      HttpClient http = client.createHttpClient(new PoolOptions().setHttp1MaxSize(PARALLEL));
+      // Warm-up: the JIT compiles the per-request code of the gateway only after a few thousand requests (before,
+      // a request costs milliseconds more); the compiled code stays for the next model (same JVM).
+      for (int i = 0; i < WARMUP_REQUESTS && !jitWarm; i++) {
+        sse(context, http, node.httpPort(), 1, 1, null);
       }
-      for (int r = 0; r < ROUNDS; r++) {
-        for (int c = 0; c < concurrency.length; c++) {
-          for (int k = 0; k < runs.length; k++) {
-            long t0 = System.nanoTime();
-            long tokens = runs[k].tokens(concurrency[c]);
-            samples[k][c][r] = tokens / ((System.nanoTime() - t0) / 1e9);
+      jitWarm = true;
+      for (int warmup = 0; warmup < 2; warmup++) {
+        direct(llama, pool, 2, model.tokens, null);
+        sse(context, http, node.httpPort(), 2, model.tokens, null);
+      }
+      // Time to first token: one short request at a time, the two paths alternately.
+      for (int i = 0; i < TTFT_SAMPLES; i++) {
+        for (int turn = 0; turn < 2; turn++) {
+          if ((turn + i) % 2 == 0) {
+            direct(llama, pool, 1, 2, m.directTtft);
+          } else {
+            sse(context, http, node.httpPort(), 1, 2, m.gatewayTtft);
           }
         }
       }
-      StringBuilder report = new StringBuilder(String.format(
-        "%n%d tokens per stream (ignore_eos), greedy, threads=1, parallel=%d; median [min-max] of %d rounds%n",
-        TOKENS, PARALLEL, ROUNDS));
-      for (int k = 0; k < runs.length; k++) {
-        report.append(String.format("%-29s", names[k]));
-        for (int c = 0; c < concurrency.length; c++) {
-          double[] s = samples[k][c].clone();
-          Arrays.sort(s);
-          double base = median(samples[0][c]);
-          report.append(String.format("  %d stream%s: %5.0f tok/s [%4.0f-%4.0f] %.2f x a", concurrency[c],
-            concurrency[c] == 1 ? " " : "s", median(s), s[0], s[s.length - 1], median(s) / base));
+      for (int r = 0; r < ROUNDS; r++) {
+        for (int c = 0; c < CONCURRENCY.length; c++) {
+          int streams = CONCURRENCY[c];
+          for (int turn = 0; turn < 2; turn++) {
+            boolean directTurn = (turn + r) % 2 == 0; // alternate which path goes first
+            long cpu0 = CPU.getProcessCpuTime();
+            long t0 = System.nanoTime();
+            long outputs = directTurn
+              ? direct(llama, pool, streams, model.tokens, null)
+              : sse(context, http, node.httpPort(), streams, model.tokens, null);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            // ignore_eos: every stream decodes exactly its max_tokens. The outputs can be fewer (llama.cpp joins
+            // the byte tokens of one UTF-8 character into one output), never zero.
+            if (outputs < streams) {
+              throw new AssertionError("expected " + streams * model.tokens + " tokens, got " + outputs + " outputs");
+            }
+            (directTurn ? m.direct : m.gateway)[c].add((double) streams * model.tokens / seconds);
+            (directTurn ? m.directCpu : m.gatewayCpu)[c].add((CPU.getProcessCpuTime() - cpu0) / 1e3 / (streams * model.tokens));
+          }
         }
-        report.append(String.format("%n"));
       }
-      System.out.println(report);
-      Files.writeString(Path.of("target", "benchmark-throughput.txt"), report.toString());
     } finally {
       pool.shutdownNow();
-      vertx.close().await(30, TimeUnit.SECONDS);
+      client.close().await(30, TimeUnit.SECONDS);
+      server.close().await(30, TimeUnit.SECONDS);
     }
+    return m;
   }
 
-  private static double median(double[] values) {
-    double[] s = values.clone();
-    Arrays.sort(s);
-    return s[s.length / 2];
-  }
-
-  /** Runs {@code streams} concurrent generations and returns the tokens received. */
-  private interface Run {
-    long tokens(int streams) throws Exception;
-  }
-
-  private static long direct(LlamaModel llama, ExecutorService pool, int streams) throws Exception {
+  /** {@code streams} concurrent generations with java-llama.cpp; returns the tokens generated. */
+  private static long direct(LlamaModel llama, ExecutorService pool, int streams, int tokens, Samples ttft)
+    throws Exception {
     List<java.util.concurrent.Future<Long>> futures = new ArrayList<>();
     for (int i = 0; i < streams; i++) {
       futures.add(pool.submit(() -> {
-        InferenceParameters ip = new InferenceParameters(PROMPT).setNPredict(TOKENS).setTemperature(0f).setIgnoreEos(true);
+        long t0 = System.nanoTime();
+        InferenceParameters ip = new InferenceParameters(PROMPT).setNPredict(tokens).setTemperature(0f)
+          .setIgnoreEos(true);
         LlamaIterator it = llama.generate(ip).iterator();
         long n = 0;
+        boolean first = true;
         while (it.hasNext()) {
-          if (!it.next().text.isEmpty()) {
-            n++;
+          String text = it.next().text;
+          if (first && !text.isEmpty() && ttft != null) {
+            ttft.add((System.nanoTime() - t0) / 1e6);
+            first = false;
+          }
+          if (it.hasNext()) {
+            n++; // the last output only marks the end
           }
         }
         return n;
@@ -146,60 +242,49 @@ class ThroughputBenchmark {
     return total;
   }
 
-  private static ChatCompletionRequest request() {
-    ChatCompletionRequest r = new ChatCompletionRequest().withMessage("user", PROMPT).setMaxTokens(TOKENS).setTemperature(0.0);
-    r.toJson().put("ignore_eos", true);
-    return r;
+  /** {@code streams} concurrent SSE requests to the gateway; returns the completion tokens of their usage. */
+  private static long sse(Context context, HttpClient http, int port, int streams, int tokens, Samples ttft) throws Exception {
+    String body = new JsonObject().put("messages", new JsonArray().add(new JsonObject().put("role", "user")
+        .put("content", PROMPT))).put("max_tokens", tokens).put("temperature", 0).put("ignore_eos", true)
+      .put("stream", true).put("stream_options", new JsonObject().put("include_usage", true)).encode();
+    List<Future<Long>> done = new ArrayList<>();
+    for (int i = 0; i < streams; i++) {
+      Promise<Long> p = Promise.promise();
+      done.add(p.future());
+      long t0 = System.nanoTime();
+      Buffer received = Buffer.buffer();
+      boolean[] first = {true};
+      // On the client's event loop, so that the response's handlers are set before its body can arrive.
+      context.runOnContext(v -> http.request(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(port)
+          .setURI("/v1/chat/completions").putHeader("content-type", "application/json"))
+        .compose(req -> req.send(Buffer.buffer(body)))
+        .onSuccess(resp -> resp.handler(buf -> {
+          received.appendBuffer(buf);
+          if (first[0] && ttft != null && buf.toString().contains("\"delta\":{\"content\":\"")) {
+            ttft.add((System.nanoTime() - t0) / 1e6);
+            first[0] = false;
+          }
+        }).endHandler(x -> p.complete(usageTokens(received.toString()))).exceptionHandler(p::fail))
+        .onFailure(p::fail));
+    }
+    long total = 0;
+    for (Future<Long> f : done) {
+      total += f.await(300, TimeUnit.SECONDS);
+    }
+    return total;
   }
 
-  private static long eventBus(Vertx vertx, int streams) throws Exception {
-    LlmClient client = LlmClient.create(vertx);
-    {
-      AtomicLong tokens = new AtomicLong();
-      List<Future<Void>> done = new ArrayList<>();
-      for (int i = 0; i < streams; i++) {
-        Promise<Void> p = Promise.promise();
-        done.add(p.future());
-        vertx.runOnContext(v -> client.streamChatCompletions("default", request())
-          .handler(c -> {
-            if (c.getContent() != null && !c.getContent().isEmpty()) {
-              tokens.incrementAndGet();
-            }
-          })
-          .exceptionHandler(p::fail)
-          .endHandler(x -> p.complete()));
-      }
-      Future.all(done).await(120, TimeUnit.SECONDS);
-      return tokens.get();
+  /** completion_tokens of the usage event of an SSE body. */
+  private static long usageTokens(String sse) {
+    String key = "\"completion_tokens\":";
+    int at = sse.lastIndexOf(key);
+    if (at < 0) {
+      throw new AssertionError("no usage in the stream: " + sse.substring(Math.max(0, sse.length() - 300)));
     }
-  }
-
-  private static long sse(Vertx vertx, int port, int streams) throws Exception {
-    HttpClient http = SSE_CLIENTS.computeIfAbsent(vertx, v -> v.createHttpClient(new PoolOptions().setHttp1MaxSize(8)));
-    String body = request().toJson().copy().put("stream", true).encode();
-    {
-      AtomicLong tokens = new AtomicLong();
-      List<Future<Void>> done = new ArrayList<>();
-      for (int i = 0; i < streams; i++) {
-        Promise<Void> p = Promise.promise();
-        done.add(p.future());
-        http.request(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(port)
-            .setURI("/v1/chat/completions").putHeader("content-type", "application/json"))
-          .compose(req -> req.send(Buffer.buffer(body)))
-          .onSuccess(resp -> resp.handler(buf -> {
-              String s = buf.toString();
-              int idx = 0;
-              while ((idx = s.indexOf("\"content\":\"", idx)) >= 0) {
-                idx += 11;
-                if (s.charAt(idx) != '"') {
-                  tokens.incrementAndGet();
-                }
-              }
-            }).endHandler(v -> p.complete()).exceptionHandler(p::fail))
-          .onFailure(p::fail);
-      }
-      Future.all(done).await(120, TimeUnit.SECONDS);
-      return tokens.get();
+    int end = at + key.length();
+    while (Character.isDigit(sse.charAt(end))) {
+      end++;
     }
+    return Long.parseLong(sse.substring(at + key.length(), end));
   }
 }

@@ -149,7 +149,11 @@ final class Generation implements LoadedModel.User {
   private InferenceParameters parameters(String prompt, int limit, String grammar) {
     Double temperature = request.getTemperature();
     InferenceParameters p = new InferenceParameters(prompt).setNPredict(limit)
-      .setTemperature(temperature != null ? temperature.floatValue() : LlamaCppConfig.DEFAULT_TEMPERATURE);
+      .setTemperature(temperature != null ? temperature.floatValue() : LlamaCppConfig.DEFAULT_TEMPERATURE)
+      // Reuse the KV cache of the slot's previous prompt for a shared prefix (a conversation's earlier turns, a long
+      // system prompt): a repeated 1,300-token prompt starts in ~10 ms instead of seconds. llama.cpp's default, made
+      // explicit.
+      .setCachePrompt(true);
     if (request.getTopP() != null) {
       p.setTopP(request.getTopP().floatValue());
     }

@@ -58,12 +58,12 @@ final class GgufFiles {
     return (offset + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
   }
 
-  private static void skipString(ByteBuffer in) {
+  static void skipString(ByteBuffer in) {
     long len = in.getLong();
     in.position(in.position() + (int) len);
   }
 
-  private static void skipValue(ByteBuffer in, int type) {
+  static void skipValue(ByteBuffer in, int type) {
     switch (type) {
       case 0, 1, 7 -> in.position(in.position() + 1);
       case 2, 3 -> in.position(in.position() + 2);

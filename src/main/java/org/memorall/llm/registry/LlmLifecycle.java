@@ -78,13 +78,17 @@ final class LlmLifecycle {
   }
 
   /** Registers the entry at once (so racing users find it) and deploys its provider verticle. */
-  LlmEntry register(String name, String type, JsonObject llmConfig) {
+  LlmEntry register(String name, String type, JsonObject created) {
     if (name == null || !NAME.matcher(name).matches()) {
       throw LlmErrors.invalidField("name", "'name' must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
     }
     if (entries.containsKey(name)) {
       throw LlmErrors.conflict("LLM '" + name + "' already exists");
     }
+    // Where to create it ("node", "replica": see ClusteredRegistry) is not a setting of the LLM: not kept or shown.
+    JsonObject llmConfig = created.copy();
+    llmConfig.remove(ClusteredRegistry.NODE);
+    llmConfig.remove(ClusteredRegistry.REPLICA);
     RoutingPolicy policy;
     String canonical = types.canonical(type);
     try {
@@ -92,7 +96,7 @@ final class LlmLifecycle {
     } catch (IllegalArgumentException e) {
       throw LlmErrors.invalidField("config", "Invalid config for LLM '" + name + "': " + e.getMessage());
     }
-    LlmEntry entry = new LlmEntry(vertx, name, canonical, llmConfig.copy(), policy);
+    LlmEntry entry = new LlmEntry(vertx, name, canonical, llmConfig, policy);
     Future<String> deployed = deploy(entry);
     entries.put(name, entry);
     metrics.track(entry);

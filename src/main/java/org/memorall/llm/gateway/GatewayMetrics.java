@@ -8,7 +8,7 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The gateway's chat-completion metrics. Labels are the LLM that answered (a registry name, or {@code none} when
+ * The gateway's chat-completion and embeddings metrics. Labels are the LLM that answered (a registry name, or {@code none} when
  * no LLM did: a bad request, an unknown name) and the HTTP status; never anything the client wrote. Tokens per
  * second are {@code rate(llm_tokens_generated_total[1m])}.
  */
@@ -16,6 +16,8 @@ final class GatewayMetrics {
 
   static final String NO_LLM = "none";
   private static final Duration[] LATENCY_BUCKETS = seconds(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300);
+  /** An embedding of a few texts takes milliseconds on a small model, seconds for a large batch. */
+  private static final Duration[] EMBEDDING_BUCKETS = seconds(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30);
   private static final Duration[] FIRST_TOKEN_BUCKETS = seconds(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30);
 
   private final MeterRegistry meters;
@@ -26,13 +28,8 @@ final class GatewayMetrics {
 
   /** One chat completion ended with {@code status}; {@code record} has its times and tokens. */
   void chatCompletion(String llm, int status, RequestRecord record) {
-    String code = String.valueOf(status);
-    long nanos = System.nanoTime() - record.startNanos;
-    Counter.builder("llm_requests").description("Chat completion requests by the LLM that answered and status")
-      .tags("llm", llm, "status", code).register(meters).increment();
-    Timer.builder("llm_request_duration").description("Chat completion time, from arrival to the last byte")
-      .serviceLevelObjectives(LATENCY_BUCKETS).tags("llm", llm, "status", code).register(meters)
-      .record(nanos, TimeUnit.NANOSECONDS);
+    counted("llm_requests", "Chat completion requests by the LLM that answered and status", "llm_request_duration",
+      "Chat completion time, from arrival to the last byte", LATENCY_BUCKETS, llm, status, record);
     long firstToken = record.timeToFirstTokenNanos();
     if (firstToken >= 0) {
       Timer.builder("llm_time_to_first_token").description("Streamed chat completions: arrival to first token")
@@ -44,6 +41,22 @@ final class GatewayMetrics {
       Counter.builder("llm_tokens_generated").description("Completion tokens generated").tag("llm", llm)
         .register(meters).increment(tokens);
     }
+  }
+
+  /** One embeddings request ended with {@code status}. */
+  void embeddings(String llm, int status, RequestRecord record) {
+    counted("llm_embedding_requests", "Embeddings requests by the LLM that answered and status",
+      "llm_embedding_duration", "Embeddings time, from arrival to the last byte", EMBEDDING_BUCKETS, llm, status,
+      record);
+  }
+
+  /** Counts a request in {@code counter} and records its time in {@code timer}, by LLM and status. */
+  private void counted(String counter, String counterHelp, String timer, String timerHelp, Duration[] buckets,
+                       String llm, int status, RequestRecord record) {
+    String code = String.valueOf(status);
+    Counter.builder(counter).description(counterHelp).tags("llm", llm, "status", code).register(meters).increment();
+    Timer.builder(timer).description(timerHelp).serviceLevelObjectives(buckets).tags("llm", llm, "status", code)
+      .register(meters).record(System.nanoTime() - record.startNanos, TimeUnit.NANOSECONDS);
   }
 
   private static Duration[] seconds(double... values) {

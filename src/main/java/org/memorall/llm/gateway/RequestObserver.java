@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
 
 /**
  * The first handler of every request: when the request ends it writes one access-log line and, for chat
- * completions, records the metrics. The line has the method, the path (without the query string, which may hold
+ * completions and embeddings, records the metrics. The line has the method, the path (without the query string, which may hold
  * a key), the LLM that answered, the status, the duration and the tokens; never a body or a header.
  */
 final class RequestObserver implements Handler<RoutingContext> {
@@ -18,6 +18,7 @@ final class RequestObserver implements Handler<RoutingContext> {
   /** The access log's logger; route it to its own file with java.util.logging if wanted. */
   static final Logger ACCESS = Logger.getLogger("org.memorall.llm.access");
   private static final Pattern CHAT = Pattern.compile("/v1/chat/completions|/llms/[^/]+/v1/chat/completions");
+  private static final Pattern EMBEDDINGS = Pattern.compile("/v1/embeddings|/llms/[^/]+/v1/embeddings");
   /** nginx's code for a client that went away before the answer was complete. */
   static final int CLIENT_CLOSED = 499;
   private static final int MAX_PATH = 200;
@@ -42,6 +43,8 @@ final class RequestObserver implements Handler<RoutingContext> {
       String llm = served == null ? GatewayMetrics.NO_LLM : served;
       if ("POST".equals(method) && CHAT.matcher(path).matches()) {
         metrics.chatCompletion(llm, status, record);
+      } else if ("POST".equals(method) && EMBEDDINGS.matcher(path).matches()) {
+        metrics.embeddings(llm, status, record);
       }
       long ms = (System.nanoTime() - record.startNanos) / 1_000_000;
       int tokens = record.tokens();

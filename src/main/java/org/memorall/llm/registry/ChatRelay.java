@@ -248,7 +248,7 @@ final class ChatRelay {
     // sends that error here: this node's own shutdown aborts its requests).
     ClusterRoutes cluster = direct ? null : registry.cluster();
     boolean nodeLeft = cluster != null
-      && (ClusterRoutes.NODE_LEFT.equals(code(error)) || Registry.SHUTTING_DOWN.equals(code(error)));
+      && (ClusterRoutes.NODE_LEFT.equals(code(error)) || RegistryShutdown.SHUTTING_DOWN.equals(code(error)));
     if (nodeLeft && !cluster.serves(name)) {
       failover(name, error); // no replica left: the clearest error is that the node left
       return;

@@ -34,8 +34,8 @@ import java.util.logging.Logger;
  * name end with one LLM; the providers run in each node's own {@link Registry}, and what the other nodes serve is
  * known from their reports ({@link ClusterView}). Two keys of an LLM's config are the cluster's:
  * {@code "node": "b"} creates it on node b, {@code "replica": true} adds this node as one more provider of an
- * existing LLM of the same type (the LLMs of a node's configuration are always replicas). Used on the registry's
- * context only.
+ * existing LLM of the same type (the LLMs of a node's configuration are always replicas); they say where the LLM is
+ * created, so its config does not keep them (its info lists its {@code nodes}). Used on the registry's context only.
  */
 final class ClusteredRegistry implements LlmService {
 

@@ -34,7 +34,7 @@ public final class RegistryVerticle extends VerticleBase {
   public Future<?> start() {
     registry = new Registry(vertx, config);
     if (!vertx.isClustered()) {
-      return bind(registry).compose(v -> registry.createConfigured(registry::create));
+      return bind(registry).compose(v -> ConfiguredLlms.create(config, registry::create));
     }
     return ClusteredRegistry.directory(vertx).compose(directory -> {
       view = new ClusterView(vertx, config.nodeName());
@@ -46,7 +46,7 @@ public final class RegistryVerticle extends VerticleBase {
       consumers.add(binder(Addresses.nodeCluster(id)).register(LlmService.class, clustered));
       consumers.add(vertx.eventBus().consumer(Addresses.nodeStream(id), m -> registry.openStream(m, true)));
       view.start(registry::localLoad, routes::nodeLeft);
-      return bind(clustered).compose(v -> registry.createConfigured(clustered::createReplica));
+      return bind(clustered).compose(v -> ConfiguredLlms.create(config, clustered::createReplica));
     });
   }
 

@@ -30,7 +30,7 @@ import java.util.concurrent.ThreadLocalRandom;
 final class RoutingPolicy {
 
   static final Set<String> KEYS = Set.of("fallbacks", "resumeOnFallback", "retry", "maxQueue", "queueTimeoutMs",
-    "requestTimeoutMs", "firstTokenTimeoutMs", "maxTokensCap", ClusteredRegistry.NODE, ClusteredRegistry.REPLICA);
+    "requestTimeoutMs", "firstTokenTimeoutMs", "maxTokensCap");
 
   final List<String> fallbacks;
   final boolean resumeOnFallback;

@@ -106,6 +106,8 @@ class ClusterTest {
       assertEquals(200, info.status(), info.body().encode());
       assertEquals(new JsonArray().add("a"), info.body().getJsonArray("nodes"), node.name);
       assertTrue(node.get("/llms").body().encode().contains("\"tick\""), node.name);
+      // "node" said where to create it; it is not a setting of the LLM (its nodes are in "nodes").
+      assertFalse(info.body().getJsonObject("config").containsKey("node"), info.body().encode());
     }
 
     ClusterNode.Reply answer = b.post("/v1/chat/completions", chat("tick", 3));
@@ -210,6 +212,7 @@ class ClusterTest {
     ClusterNode.Reply replica = b.post("/llms", createBody("shared", config.copy().put("replica", true)));
     assertEquals(201, replica.status(), replica.body().encode());
     awaitNodes("shared", 2);
+    assertEquals(ticking(config), b.get("/llms/shared").body().getJsonObject("config"), "\"replica\" is not kept");
     List<CompletableFuture<ClusterNode.Reply>> answers = new ArrayList<>();
     for (int i = 0; i < 6; i++) {
       answers.add(CompletableFuture.supplyAsync(() -> post(a, chat("shared", 20))));

@@ -48,6 +48,27 @@ class MetricsTest {
   }
 
   @Test
+  void embeddingsAreCountedApartFromChatCompletions(Vertx vertx) throws Exception {
+    JsonObject llms = TestNode.defaultLlms().put("embed", new JsonObject().put("type", "llamacpp")
+      .put("config", new JsonObject().put("parallel", 1).put("embedding", true)));
+    Http http = new Http(HealthTest.await(TestNode.start(vertx, llms)));
+    JsonObject cat = new JsonObject().put("model", "embed").put("input", "The cat sat on the mat.");
+    assertEquals(200, http.post("/v1/embeddings", cat).statusCode());
+    assertEquals(200, http.post("/llms/embed/v1/embeddings", cat).statusCode());
+    Http.error(http.post("/v1/embeddings", cat.copy().put("model", "nope-secret")), 404);
+    Http.error(http.post("/v1/embeddings", cat.copy().put("model", "default")), 400); // a chat-only LLM
+
+    String text = awaitLines(http,
+      "llm_embedding_requests_total{llm=\"embed\",status=\"200\"} 2.0",
+      "llm_embedding_requests_total{llm=\"none\",status=\"404\"} 1.0",
+      "llm_embedding_requests_total{llm=\"none\",status=\"400\"} 1.0",
+      "llm_embedding_duration_seconds_count{llm=\"embed\",status=\"200\"} 2",
+      "llm_embedding_duration_seconds_bucket{llm=\"embed\",status=\"200\",le=\"+Inf\"} 2");
+    assertFalse(text.contains("nope-secret"), "a requested name is no label");
+    assertFalse(text.contains("llm_requests_total{llm=\"embed\""), "embeddings are not chat completions");
+  }
+
+  @Test
   void anLlmRemovedLeavesNoGauges(Vertx vertx) throws Exception {
     Http http = new Http(HealthTest.await(TestNode.start(vertx, TestNode.defaultLlms())));
     Http.json(http.post("/llms", new JsonObject().put("name", "brief").put("type", "llamacpp")

@@ -11,6 +11,8 @@ import org.memorall.llm.api.ChatCompletionChunk;
 import org.memorall.llm.api.ChatCompletionRequest;
 import org.memorall.llm.api.ChatCompletionResponse;
 import org.memorall.llm.api.CompletionSink;
+import org.memorall.llm.api.EmbeddingRequest;
+import org.memorall.llm.api.EmbeddingResponse;
 import org.memorall.llm.api.LlmClient;
 import org.memorall.llm.api.LlmErrors;
 import org.memorall.llm.api.LlmInfo;
@@ -28,7 +30,7 @@ import java.util.List;
 
 /**
  * A persona: each chat completion is rewritten ({@link PersonaConfig#apply}) and sent to the wrapped LLM through
- * the registry, so the wrapped LLM's queue, slots and errors apply. The wrapped LLM is looked up per request:
+ * the registry (embeddings are passed through as they are), so the wrapped LLM's queue, slots and errors apply. The wrapped LLM is looked up per request:
  * it may be created after the persona, and a missing one is a 404 naming the available LLMs.
  */
 final class PersonaProvider implements LlmProvider {
@@ -120,6 +122,19 @@ final class PersonaProvider implements LlmProvider {
     stream.exceptionHandler(e -> sink.fail(explain(e)));
     // LlmStream must be used from the context that opened it; the sink may call back from any thread.
     sink.onCancel(() -> onContext(context, v -> stream.cancel()));
+  }
+
+  /**
+   * The wrapped LLM's embeddings, unchanged: the system prompt and defaults shape chats, and a vector must be that
+   * of the text alone to compare with the wrapped LLM's. {@code model} is dropped when it names the persona.
+   */
+  @Override
+  public Future<EmbeddingResponse> embeddings(EmbeddingRequest request) {
+    JsonObject json = request.toJson().copy();
+    if (name.equals(json.getValue("model"))) {
+      json.remove("model");
+    }
+    return client.embeddings(config.llm, new EmbeddingRequest(json)).recover(e -> Future.failedFuture(explain(e)));
   }
 
   @Override

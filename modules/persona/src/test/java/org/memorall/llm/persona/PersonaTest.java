@@ -14,7 +14,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.memorall.llm.TestNode;
 import org.memorall.llm.api.ChatCompletionChunk;
 import org.memorall.llm.api.ChatCompletionRequest;
+import org.memorall.llm.api.EmbeddingRequest;
+import org.memorall.llm.api.EmbeddingResponse;
 import org.memorall.llm.api.LlmClient;
+import org.memorall.llm.api.LlmErrors;
 import org.memorall.llm.api.LlmInfo;
 import org.memorall.llm.api.LlmService;
 import org.memorall.llm.api.LlmStream;
@@ -29,6 +32,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -235,6 +239,41 @@ class PersonaTest {
     }
   }
 
+  @Test
+  void embeddingsAreTheWrappedLlmsWithoutTheSystemPrompt() throws Exception {
+    registry.create("vectors", "llamacpp", new JsonObject().put("parallel", 1).put("embedding", true))
+      .await(30, TimeUnit.SECONDS);
+    registry.create("librarian", "persona", new JsonObject().put("llm", "vectors").put("system", SYSTEM))
+      .await(10, TimeUnit.SECONDS);
+    try {
+      EmbeddingRequest request = EmbeddingRequest.of("The cat sat on the mat.", "Tom had a red ball.");
+      EmbeddingResponse direct = client.embeddings("vectors", request).await(30, TimeUnit.SECONDS);
+      EmbeddingResponse persona = client.embeddings("librarian", request).await(30, TimeUnit.SECONDS);
+      assertEquals("librarian", persona.getServedBy());
+      assertEquals(2, persona.size());
+      assertArrayEquals(direct.vector(0), persona.vector(0));
+      assertArrayEquals(direct.vector(1), persona.vector(1));
+      assertEquals(direct.getUsage().getPromptTokens(), persona.getUsage().getPromptTokens(), "only the input is embedded");
+
+      // Over HTTP the request's model names the persona; the wrapped LLM answers as if asked itself.
+      JsonObject body = new JsonObject().put("input", "Tom had a red ball.");
+      HttpResponse<String> viaPersona = post("/v1/embeddings", body.copy().put("model", "librarian"));
+      HttpResponse<String> viaWrapped = post("/v1/embeddings", body.copy().put("model", "vectors"));
+      assertEquals(200, viaPersona.statusCode(), viaPersona.body());
+      assertEquals(new JsonObject(viaWrapped.body()), new JsonObject(viaPersona.body()));
+
+      // A persona over a chat-only LLM: the wrapped LLM's refusal.
+      ServiceException chatOnly = failure(client.embeddings("storyteller", EmbeddingRequest.of("x")));
+      assertEquals(400, chatOnly.failureCode());
+      assertEquals(LlmErrors.EMBEDDINGS_NOT_SUPPORTED, chatOnly.getDebugInfo().getString("code"));
+      assertTrue(chatOnly.getMessage().startsWith("LLM 'default' (llamacpp) does not do embeddings"),
+        chatOnly.getMessage());
+    } finally {
+      registry.remove("librarian").await(10, TimeUnit.SECONDS);
+      registry.remove("vectors").await(10, TimeUnit.SECONDS);
+    }
+  }
+
   private static LlmInfo awaitIdle(String name) throws Exception {
     long deadline = System.currentTimeMillis() + 5000;
     LlmInfo info;
@@ -248,7 +287,11 @@ class PersonaTest {
   }
 
   private static HttpResponse<String> post(JsonObject body) throws Exception {
-    HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
+    return post("/v1/chat/completions", body);
+  }
+
+  private static HttpResponse<String> post(String path, JsonObject body) throws Exception {
+    HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
       .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body.encode())).build();
     return HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
   }

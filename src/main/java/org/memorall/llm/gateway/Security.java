@@ -10,6 +10,7 @@ import org.memorall.llm.node.NodeConfig;
 
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.logging.Logger;
 
@@ -37,6 +38,8 @@ final class Security {
   private final ApiKeys adminKeys;
   private final List<String> corsOrigins;
   private final Set<String> corsExtraHeaders;
+  /** The host names a same-origin page of this gateway may be loaded from (see {@link #sameOrigin}). */
+  private final Set<String> ownHosts;
   private final int perMinute;
   private final RateLimiter rateLimiter;
 
@@ -45,6 +48,7 @@ final class Security {
     adminKeys = new ApiKeys(config.adminKeys());
     corsOrigins = config.corsAllowedOrigins();
     corsExtraHeaders = new LinkedHashSet<>(config.corsAllowedHeaders());
+    ownHosts = ownHosts(config.httpHost());
     perMinute = config.requestsPerMinute();
     rateLimiter = perMinute == 0 ? null : new RateLimiter(perMinute, System::nanoTime);
     // Counts only: the keys themselves never reach a log.
@@ -140,11 +144,35 @@ final class Security {
       : "Incorrect API key provided"));
   }
 
-  /** Whether the request's {@code Origin} (browsers send it with a same-origin POST too) is this server itself. */
-  private static boolean sameOrigin(HttpServerRequest request) {
+  /**
+   * Whether the request comes from a page of this gateway (the playground): its {@code Origin} (browsers send it
+   * with a same-origin POST too) is this server as the request addressed it, under a name the server knows itself
+   * by. Both headers come from the browser, so the name matters: a DNS-rebinding page sends its own name in both,
+   * and is then subject to CORS like any other origin. A gateway reached under another name (behind a proxy, or
+   * bound to all interfaces) lists its page's origin in {@code cors.allowedOrigins}.
+   */
+  private boolean sameOrigin(HttpServerRequest request) {
     String origin = request.getHeader("Origin");
     String host = request.getHeader("Host");
-    return origin != null && host != null && origin.equalsIgnoreCase(request.scheme() + "://" + host);
+    return origin != null && host != null && origin.equalsIgnoreCase(request.scheme() + "://" + host)
+      && ownHosts.contains(hostName(host));
+  }
+
+  /** Loopback names, and the address the gateway is bound to unless that is every interface. */
+  private static Set<String> ownHosts(String bound) {
+    Set<String> hosts = new LinkedHashSet<>(List.of("localhost", "127.0.0.1", "[::1]"));
+    String name = bound.contains(":") && !bound.startsWith("[") ? "[" + bound + "]" : bound;
+    if (!Set.of("0.0.0.0", "[::]", "[0:0:0:0:0:0:0:0]").contains(name)) {
+      hosts.add(name.toLowerCase(Locale.ROOT));
+    }
+    return hosts;
+  }
+
+  /** The name of a {@code Host} header without its port: {@code [::1]:8080} → {@code [::1]}. */
+  private static String hostName(String host) {
+    int colon = host.lastIndexOf(':');
+    String name = colon > host.lastIndexOf(']') ? host.substring(0, colon) : host;
+    return name.toLowerCase(Locale.ROOT);
   }
 
   /** The key of {@code Authorization: Bearer <key>}, or null. */

@@ -10,8 +10,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.memorall.llm.TestNode;
 
+import java.io.IOException;
+import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Function;
@@ -55,6 +58,28 @@ class CorsTest {
     HttpResponse<String> other = http.send(http.request("/llms").header("Authorization", "Bearer " + KEY)
       .header("Origin", "http://localhost:" + http.port).build());
     assertEquals(403, other.statusCode(), "another origin, even on this machine, is not this server");
+  }
+
+  @Test
+  void aRebindingPageThatNamesItselfInOriginAndHostIsNotSameOrigin() throws IOException {
+    // DNS rebinding: the attacker's name resolves to this server, and the browser sends that name in both headers.
+    String evil = "evil.example:" + http.port;
+    assertEquals(403, rawStatus("GET /llms HTTP/1.1\r\nHost: " + evil + "\r\nOrigin: http://" + evil
+      + "\r\nAuthorization: Bearer " + KEY + "\r\nConnection: close\r\n\r\n"));
+    // The same request under this server's own name passes (the playground's case).
+    String own = "localhost:" + http.port;
+    assertEquals(200, rawStatus("GET /llms HTTP/1.1\r\nHost: " + own + "\r\nOrigin: http://" + own
+      + "\r\nAuthorization: Bearer " + KEY + "\r\nConnection: close\r\n\r\n"));
+  }
+
+  /** The status of a request written byte for byte (java.net.http does not let a test set Host). */
+  private static int rawStatus(String request) throws IOException {
+    try (Socket socket = new Socket("127.0.0.1", http.port)) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+      String status = new String(socket.getInputStream().readNBytes(12), StandardCharsets.US_ASCII);
+      return Integer.parseInt(status.substring(9, 12));
+    }
   }
 
   private static HttpResponse<String> preflight(Http http, String origin) {

@@ -377,14 +377,19 @@ async function send() {
   }
 }
 
-/** Usage, tokens per second (completion tokens over the time from the first token to the last) and latency. */
+/**
+ * Usage, tokens per second (the tokens after the first over the time from the first token to the last; when they
+ * all arrived at once, every token over the whole request) and latency.
+ */
 function statistics(usage, started, firstToken, ended, finish, servedBy) {
   const items = [];
   const stat = (cls, label) => items.push(el('span', { className: cls, textContent: label }));
   if (usage) {
     stat('usage', `${usage.prompt_tokens} prompt + ${usage.completion_tokens} completion = ${usage.total_tokens} tokens`);
-    const seconds = firstToken === null ? 0 : (ended - firstToken) / 1000;
-    const perSecond = seconds > 0 && usage.completion_tokens > 1 ? (usage.completion_tokens - 1) / seconds : null;
+    const streaming = firstToken === null ? 0 : (ended - firstToken) / 1000;
+    const whole = (ended - started) / 1000;
+    const perSecond = streaming > 0 && usage.completion_tokens > 1 ? (usage.completion_tokens - 1) / streaming
+      : whole > 0 && usage.completion_tokens > 0 ? usage.completion_tokens / whole : null;
     stat('tps', perSecond === null ? '– tokens/s' : perSecond.toFixed(1) + ' tokens/s');
   }
   if (firstToken !== null) {

@@ -1,7 +1,6 @@
 package org.memorall.llm.llamacpp;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,14 +27,14 @@ final class ChildJvm {
     List<String> command = new ArrayList<>(List.of(java, "-Xmx" + heap, "-XX:+UseSerialGC",
       "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), main.getName()));
     command.addAll(args);
-    // Output goes to a file, so that a child that hangs cannot block this thread past the timeout. Not named
-    // "llama*": java-llama.cpp's loader deletes files with that prefix from the temp directory (old native libs).
+    // Input and output go through files, so that a child that hangs (before reading its input, or while writing)
+    // cannot block this thread past the timeout. Not named "llama*": java-llama.cpp's loader deletes files with
+    // that prefix from the temp directory (old native libraries).
+    Path input = Files.write(Files.createTempFile("memorall-child-", ".in"), stdin);
     Path log = Files.createTempFile("memorall-child-", ".log");
     try {
-      Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-      try (OutputStream in = process.getOutputStream()) {
-        in.write(stdin);
-      }
+      Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectInput(input.toFile())
+        .redirectOutput(log.toFile()).start();
       try {
         if (!process.waitFor(timeoutS, TimeUnit.SECONDS)) {
           process.destroyForcibly();
@@ -49,6 +48,7 @@ final class ChildJvm {
       return new Output(Files.readString(log, StandardCharsets.UTF_8), false);
     } finally {
       Files.deleteIfExists(log);
+      Files.deleteIfExists(input);
     }
   }
 

@@ -68,8 +68,8 @@ async function postSse(path, body, onEvent, signal) {
   let buffer = '';
   for (;;) {
     const { value, done } = await reader.read();
-    if (done) {
-      return response;
+    if (done) { // the server always ends a stream with [DONE] or an error event: this one was cut off
+      throw new ApiError(null, { message: 'The stream ended before it was complete (connection lost)', code: 'stream_cut' });
     }
     buffer += value.replace(/\r\n/g, '\n');
     let end;
@@ -83,6 +83,7 @@ async function postSse(path, body, onEvent, signal) {
       if (data) {
         const parsed = JSON.parse(data);
         if (parsed.error) {
+          reader.cancel().catch(() => {});
           throw new ApiError(null, parsed.error); // after the first byte: the error is the stream's last event
         }
         onEvent(parsed);

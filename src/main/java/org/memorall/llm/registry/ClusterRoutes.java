@@ -41,6 +41,8 @@ final class ClusterRoutes {
   private final Map<String, Set<ChatRelay>> remote = new HashMap<>();
   /** Requests served here for other nodes, by the id of the node they came through. */
   private final Map<String, Set<ChatRelay>> servedFor = new HashMap<>();
+  /** Calls to other nodes' registries in flight. */
+  final NodeCalls calls = new NodeCalls();
   /** The cluster-wide names (see {@link ClusteredRegistry}): a name there that no node serves is unavailable. */
   private final AsyncMap<String, JsonObject> directory;
 
@@ -147,6 +149,8 @@ final class ClusterRoutes {
         LOG.warning(() -> "LLM '" + llm + "' has no provider left in the cluster: unavailable");
       }
     }
+    calls.nodeLeft(nodeId, LlmErrors.of(503, "server_error", null, NODE_LEFT, "Node '" + nodeName
+      + "' left the cluster before it answered"));
     Set<ChatRelay> lost = remote.remove(nodeId);
     if (lost != null) {
       LOG.warning(() -> "Ending " + lost.size() + " requests in flight on node '" + nodeName + "'");

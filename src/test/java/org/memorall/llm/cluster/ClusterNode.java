@@ -130,6 +130,14 @@ final class ClusterNode implements AutoCloseable {
     process.waitFor(30, TimeUnit.SECONDS);
   }
 
+  /** SIGSTOP: the node hangs (no answers, no reports, its connections stay open) until it is killed. */
+  void pause() throws Exception {
+    int exit = new ProcessBuilder("kill", "-STOP", Long.toString(process.pid())).start().waitFor();
+    if (exit != 0) {
+      throw new IllegalStateException("kill -STOP exited with " + exit);
+    }
+  }
+
   /** SIGTERM: a graceful shutdown; returns at once. */
   void terminate() {
     process.destroy();

@@ -273,6 +273,17 @@ class ClusterTest {
     Thread.sleep(1500);
     assertTrue(c.get("/llms/victim").body().getInteger("inFlight") >= 1, "c serves some of the streams");
     assertEquals(1, a.get("/llms/long").body().getInteger("inFlight"), "a serves the stream that came through c");
+    // c hangs (SIGSTOP), then dies (kill -9) a second later. The calls b made to it in between end when c is found
+    // gone (silent for 3 s), not at their timeouts: a create may wait 10 minutes for a model load, and Vert.x does
+    // not fail a request to a node that died (eclipse-vertx/vert.x#4170).
+    long stopped = System.nanoTime();
+    c.pause();
+    CompletableFuture<ClusterNode.Reply> lonelyInfo = CompletableFuture.supplyAsync(() -> get(b, "/llms/lonely"));
+    CompletableFuture<Long> lonelyInfoMs = lonelyInfo.thenApply(r -> (System.nanoTime() - stopped) / 1_000_000);
+    CompletableFuture<ClusterNode.Reply> createOnC = CompletableFuture.supplyAsync(() -> post(b, createBody("late",
+      new JsonObject().put("node", "c"))));
+    CompletableFuture<Long> createOnCMs = createOnC.thenApply(r -> (System.nanoTime() - stopped) / 1_000_000);
+    Thread.sleep(1000);
     long killed = System.nanoTime();
     c.kill();
     List<String> endings = new ArrayList<>();
@@ -288,6 +299,14 @@ class ClusterTest {
       assertTrue(last.equals("data: [DONE]") || last.contains("\"error\""), last);
     }
     assertTrue(endedMs < 15_000, "every stream ended within " + endedMs + " ms of the kill: " + endings);
+    ClusterNode.Reply info = lonelyInfo.get(30, TimeUnit.SECONDS);
+    assertEquals(200, info.status(), info.body().encode());
+    assertEquals("unavailable", info.body().getString("status"), info.body().encode());
+    assertTrue(lonelyInfoMs.get() < 10_000, "the info of c's LLM answered " + lonelyInfoMs.get() + " ms after c hung");
+    ClusterNode.Reply notCreated = createOnC.get(30, TimeUnit.SECONDS);
+    assertEquals(503, notCreated.status(), notCreated.body().encode());
+    assertEquals("node_left", notCreated.body().getJsonObject("error").getString("code"));
+    assertTrue(createOnCMs.get() < 10_000, "the create on c failed " + createOnCMs.get() + " ms after c hung");
     String lonelyEnd = alone.get(15, TimeUnit.SECONDS);
     assertTrue(lonelyEnd.contains("node_left"), lonelyEnd);
     await(() -> a.get("/llms/long").body().getInteger("inFlight") == 0, "a stops the generation c asked for");
@@ -331,6 +350,14 @@ class ClusterTest {
   private static ClusterNode.Reply post(ClusterNode node, JsonObject body) {
     try {
       return node.post(body.containsKey("messages") ? "/v1/chat/completions" : "/llms", body);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static ClusterNode.Reply get(ClusterNode node, String path) {
+    try {
+      return node.get(path);
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }

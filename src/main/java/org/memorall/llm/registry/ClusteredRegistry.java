@@ -107,8 +107,8 @@ final class ClusteredRegistry implements LlmService {
     if (name == null || local.local(name) != null) {
       return local.create(name, type, config); // its own error: a bad name, or a name taken here
     }
-    JsonObject record = new JsonObject().put("type", canonical).put("node", view.nodeName);
-    return directory.putIfAbsent(name, record).compose(prior -> {
+    JsonObject record = new JsonObject().put("type", canonical).put("node", view.nodeName).put("nodeId", view.nodeId);
+    return reserve(name, record).compose(prior -> {
       if (prior != null && (!replica || !canonical.equals(prior.getString("type")))) {
         return Future.failedFuture(LlmErrors.conflict("LLM '" + name + "' already exists (" + prior.getString("type")
           + ", created on node '" + prior.getString("node") + "')" + (replica ? "" : "; to serve it on this node "
@@ -120,6 +120,30 @@ final class ClusteredRegistry implements LlmService {
           .transform(ar -> Future.failedFuture(e)))
         .compose(this::withNodes);
     });
+  }
+
+  /**
+   * Reserves {@code name} for {@code record}; the record that holds it already, or null when reserved. A name whose
+   * nodes are all gone is taken over (atomically: one of several racing creates wins), so that it can be created
+   * anew.
+   */
+  private Future<JsonObject> reserve(String name, JsonObject record) {
+    return directory.putIfAbsent(name, record).compose(prior -> prior == null || !orphaned(name, prior)
+      ? Future.succeededFuture(prior)
+      : directory.replaceIfPresent(name, prior, record).compose(taken -> {
+        if (taken) {
+          LOG.info(() -> "LLM '" + name + "' of node '" + prior.getString("node") + "' (gone) is created anew");
+          return Future.succeededFuture();
+        }
+        return directory.get(name).compose(now -> now == null ? reserve(name, record) : Future.succeededFuture(now));
+      }));
+  }
+
+  /** True when no live node serves {@code name}: the node that created it is gone, and no other serves it. */
+  private boolean orphaned(String name, JsonObject record) {
+    String creator = record.getString("nodeId");
+    return local.local(name) == null && view.replicas(name).isEmpty()
+      && (creator == null || creator.equals(view.nodeId) || !view.mayServe(creator));
   }
 
   @Override

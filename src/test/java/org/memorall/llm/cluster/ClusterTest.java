@@ -242,6 +242,7 @@ class ClusterTest {
       .put("replica", true))).status());
     awaitNodes("victim", 2);
     awaitServed(b, "lonely");
+    assertEquals(201, b.post("/llms", createBody("orphan", new JsonObject().put("node", "c"))).status());
 
     // Four streams through b, which has no replica: two go to a, two to c.
     List<CompletableFuture<String>> streams = new ArrayList<>();
@@ -321,6 +322,12 @@ class ClusterTest {
     assertEquals(503, gone.status(), gone.body().encode());
     assertEquals("llm_unavailable", gone.body().getJsonObject("error").getString("code"));
     assertEquals("unavailable", b.get("/llms/lonely").body().getString("status"));
+    // An LLM created on c through the API is not in c's configuration: it may be created anew elsewhere (once
+    // Hazelcast too has dropped c, since a member may still be loading it).
+    await(() -> b.post("/llms", createBody("orphan", new JsonObject())).status() == 201, "orphan created anew on b");
+    awaitServed(a, "orphan");
+    assertEquals(new JsonArray().add("b"), a.get("/llms/orphan").body().getJsonArray("nodes"));
+    assertEquals("ticking@b", a.post("/v1/chat/completions", chat("orphan", 3)).body().getString("model"));
 
     ClusterNode rejoined = start("c", 3, llms);
     awaitServed(b, "lonely");

@@ -99,6 +99,7 @@ public final class ClusterSettings {
     config.setProperty("hazelcast.max.no.heartbeat.seconds", "5");
     config.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
     config.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
+    config.setProperty("hazelcast.socket.bind.any", "false");
     NetworkConfig network = config.getNetworkConfig().setPort(5701).setPortAutoIncrement(true).setPortCount(20);
     network.getJoin().getMulticastConfig().setEnabled(false);
     network.getJoin().getTcpIpConfig().setEnabled(true).setMembers(List.of("127.0.0.1"));

@@ -16,6 +16,7 @@ import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -91,6 +92,15 @@ class ClusterTest {
   static JsonObject chat(String model, int maxTokens) {
     return new JsonObject().put("model", model).put("max_tokens", maxTokens)
       .put("messages", new JsonArray().add(new JsonObject().put("role", "user").put("content", "hi")));
+  }
+
+  @Test
+  @Order(0)
+  void hazelcastListensOnLoopbackOnly() throws Exception {
+    List<String> listening = listeners(PORTS.get(0));
+    assertFalse(listening.isEmpty(), "node a's Hazelcast port " + PORTS.get(0) + " listens");
+    assertTrue(listening.stream().allMatch(a -> a.equals("0100007F") || a.equals("0000000000000000FFFF00000100007F")),
+      "bound to 127.0.0.1 only, not to every interface: " + listening);
   }
 
   @Test
@@ -368,6 +378,23 @@ class ClusterTest {
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** The local addresses (hex, as /proc/net/tcp{,6} write them) of the sockets listening on {@code port}. */
+  private static List<String> listeners(int port) throws Exception {
+    List<String> addresses = new ArrayList<>();
+    for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+      Path file = Path.of(table);
+      List<String> lines = Files.exists(file) ? Files.readAllLines(file) : List.of();
+      for (String line : lines.stream().skip(1).collect(Collectors.toList())) {
+        String[] fields = line.trim().split("\\s+");
+        String[] local = fields[1].split(":");
+        if ("0A".equals(fields[3]) && Integer.parseInt(local[1], 16) == port) {
+          addresses.add(local[0]);
+        }
+      }
+    }
+    return addresses;
   }
 
   private static long tokens(ClusterNode node, String llm) throws Exception {

@@ -31,6 +31,7 @@ class ClusterSettingsTest {
       assertEquals(List.of("127.0.0.1"), List.copyOf(config.getNetworkConfig().getInterfaces().getInterfaces()));
       assertEquals("false", config.getProperty("hazelcast.phone.home.enabled"));
       assertEquals("5", config.getProperty("hazelcast.max.no.heartbeat.seconds"));
+      assertEquals("false", config.getProperty("hazelcast.socket.bind.any"), "binds only the interface");
       assertEquals("llm-runtime", config.getClusterName());
     }
   }

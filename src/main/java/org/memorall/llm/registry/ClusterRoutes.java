@@ -101,6 +101,15 @@ final class ClusterRoutes {
       .otherwise(notFound);
   }
 
+  /**
+   * {@code call} on this node for {@code name}, whose 404 becomes the 503 of {@link #missing} when no node serves
+   * the name now but the cluster knows it (a 404 for a name some node serves is about something else: a model id).
+   */
+  <T> Future<T> orMissing(String name, Future<T> call) {
+    return call.recover(e -> e instanceof ServiceException notFound && notFound.failureCode() == 404 && name != null
+      && !serves(name) ? missing(name, notFound).compose(Future::<T>failedFuture) : Future.<T>failedFuture(e));
+  }
+
   /** Relays a stream other than a chat completion (serve progress) to the replica's node. */
   void pipe(ClusterView.Replica target, String action, JsonObject body, StreamProducer out) {
     LlmStream<JsonObject> inner = LlmStream.open(vertx, Addresses.nodeStream(target.nodeId()), action, body,

@@ -261,7 +261,7 @@ final class ClusteredRegistry implements LlmService {
     String llm = name != null ? name : request != null && request.getModel() != null ? request.getModel()
       : local.defaultName();
     ClusterView.Replica replica = local.cluster().route(llm);
-    return replica == null ? local.embeddingsFor(llm, request)
+    return replica == null ? local.cluster().orMissing(llm, local.embeddingsFor(llm, request))
       : onNode(replica.nodeId(), local.requestTimeoutMs(), s -> s.embeddingsFor(llm, request));
   }
 
@@ -289,7 +289,7 @@ final class ClusteredRegistry implements LlmService {
   private <T> Future<T> onHost(String name, BiFunction<LlmService, String, Future<T>> call) {
     List<ClusterView.Replica> replicas = view.replicas(name);
     if (local.local(name) != null || replicas.isEmpty()) {
-      return call.apply(local, name);
+      return local.cluster().orMissing(name, call.apply(local, name));
     }
     return onNode(replicas.get(0).nodeId(), MANAGEMENT_MS, s -> call.apply(s, name));
   }

@@ -166,6 +166,10 @@ final class ClusterNode implements AutoCloseable {
       .POST(HttpRequest.BodyPublishers.ofString(body.encode())));
   }
 
+  Reply delete(String path) throws Exception {
+    return send(HttpRequest.newBuilder(URI.create(url + path)).DELETE());
+  }
+
   private static Reply send(HttpRequest.Builder request) throws Exception {
     HttpResponse<String> response = HTTP.send(request.timeout(Duration.ofSeconds(60)).build(),
       HttpResponse.BodyHandlers.ofString());

@@ -317,6 +317,16 @@ class ClusterTest {
     assertEquals(503, gone.status(), gone.body().encode());
     assertEquals("llm_unavailable", gone.body().getJsonObject("error").getString("code"));
     assertEquals("unavailable", b.get("/llms/lonely").body().getString("status"));
+    // Every request for it says so, as a chat completion does.
+    for (ClusterNode.Reply reply : List.of(
+      b.post("/v1/embeddings", new JsonObject().put("model", "lonely").put("input", "x")),
+      b.get("/llms/lonely/models"),
+      b.post("/llms/lonely/serve", new JsonObject().put("path", "x.gguf")),
+      b.post("/llms/lonely/models/m/unload", new JsonObject()),
+      b.delete("/llms/lonely/models/m"))) {
+      assertEquals(503, reply.status(), reply.body().encode());
+      assertEquals("llm_unavailable", reply.body().getJsonObject("error").getString("code"));
+    }
     // An LLM created on c through the API is not in c's configuration: it may be created anew elsewhere (once
     // Hazelcast too has dropped c, since a member may still be loading it).
     await(() -> b.post("/llms", createBody("orphan", new JsonObject())).status() == 201, "orphan created anew on b");

@@ -35,9 +35,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Nodes in separate JVMs, clustered over Hazelcast on loopback (one cluster name per run, ports chosen now):
  * an LLM created through one node is served through another's gateway, streamed or not, and cancelled across
- * nodes; replicas share load; two nodes racing to create a name end with one LLM; a node killed with
- * {@code kill -9} while streams run leaves no stream hanging, the survivors keep serving, and it serves again when
- * it rejoins; a node shutting down (SIGTERM) gets no new requests and finishes the stream it serves.
+ * nodes; replicas share load; two nodes racing to create a name end with one LLM; a node that hangs and is then
+ * killed with {@code kill -9} while streams run leaves no stream or call hanging, its streams continue on a
+ * replica, its LLMs answer 503 and can be created anew, and it serves again when it rejoins; a node shutting down
+ * (SIGTERM) gets no new requests and finishes the stream it serves. Hazelcast listens on loopback only.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterTest {

@@ -41,7 +41,9 @@ if needs_build; then
 fi
 
 CLUSTER_OPTS=""
-if [[ " $* " == *" --cluster "* ]]; then
+# As the jar: --cluster is its first argument only, and LLM_CLUSTER=true clusters too.
+LLM_CLUSTER_FLAG="${LLM_CLUSTER:-}"
+if [[ "${1:-}" == "--cluster" || "${LLM_CLUSTER_FLAG,,}" == "true" ]]; then
   # Hazelcast runs faster (and quietly) with access to these JDK internals.
   CLUSTER_OPTS="--add-modules java.se --add-exports java.base/jdk.internal.ref=ALL-UNNAMED
     --add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED

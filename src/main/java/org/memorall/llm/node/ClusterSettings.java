@@ -58,9 +58,9 @@ public final class ClusterSettings {
     return value(EVENT_BUS_HOST, "eventBusHost", value(INTERFACE, "interface", "127.0.0.1"));
   }
 
-  /** 0: any free port. */
+  /** 0: any free port. Throws IllegalArgumentException naming the setting when it is not a port. */
   public int eventBusPort() {
-    return Integer.parseInt(value(EVENT_BUS_PORT, "eventBusPort", "0"));
+    return port(EVENT_BUS_PORT, "eventBusPort", "0");
   }
 
   /** The Hazelcast configuration: the XML file (or the built-in defaults), then the overrides. */
@@ -74,9 +74,8 @@ public final class ClusterSettings {
       config.setClusterName(name);
     }
     NetworkConfig network = config.getNetworkConfig();
-    String port = value(PORT, "port", null);
-    if (port != null) {
-      network.setPort(Integer.parseInt(port));
+    if (value(PORT, "port", null) != null) {
+      network.setPort(port(PORT, "port", null));
     }
     String members = value(MEMBERS, "members", null);
     if (members != null) {
@@ -99,6 +98,7 @@ public final class ClusterSettings {
     config.setProperty("hazelcast.max.no.heartbeat.seconds", "5");
     config.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
     config.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
+    config.setProperty("hazelcast.socket.bind.any", "false");
     NetworkConfig network = config.getNetworkConfig().setPort(5701).setPortAutoIncrement(true).setPortCount(20);
     network.getJoin().getMulticastConfig().setEnabled(false);
     network.getJoin().getTcpIpConfig().setEnabled(true).setMembers(List.of("127.0.0.1"));
@@ -106,6 +106,20 @@ public final class ClusterSettings {
     config.addMultiMapConfig(new MultiMapConfig("__vertx.subs").setBackupCount(1)
       .setValueCollectionType(MultiMapConfig.ValueCollectionType.SET));
     return config;
+  }
+
+  private int port(String env, String key, String fallback) {
+    String text = value(env, key, fallback);
+    try {
+      int port = Integer.parseInt(text.trim());
+      if (port >= 0 && port <= 65535) {
+        return port;
+      }
+    } catch (NumberFormatException e) {
+      // below
+    }
+    throw new IllegalArgumentException(env + " (cluster." + key + ") must be a port number, 0-65535, not '" + text
+      + "'");
   }
 
   private String value(String env, String key, String fallback) {

@@ -92,9 +92,9 @@ public final class Main {
     }
     System.setProperty("hazelcast.phone.home.enabled", "false");
     System.setProperty("hazelcast.logging.type", "jdk");
-    VertxOptions options = new VertxOptions();
-    options.getEventBusOptions().setHost(cluster.eventBusHost()).setPort(cluster.eventBusPort());
     try {
+      VertxOptions options = new VertxOptions();
+      options.getEventBusOptions().setHost(cluster.eventBusHost()).setPort(cluster.eventBusPort());
       Vertx vertx = Metrics.clusteredVertx(options, new HazelcastClusterManager(cluster.hazelcast()))
         .await(120, TimeUnit.SECONDS);
       log.info("Joined the cluster as node " + ((VertxInternal) vertx).clusterManager().getNodeId());

@@ -212,9 +212,9 @@ final class ChatRelay {
       } else if (item.containsKey("id")) {
         item.put("id", streamId);
       }
-      if (delta != null && delta.getValue("content") instanceof String) {
-        partial.append(delta.getString("content"));
-        chunksSent++;
+      if (delta != null && delta.getValue("content") instanceof String content && !content.isEmpty()) {
+        partial.append(content);
+        chunksSent++; // a token each; the role chunk's empty content is none
       }
     }
     if (!tokenSeen && !isRoleOnly(item)) {

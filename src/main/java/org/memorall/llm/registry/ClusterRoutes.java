@@ -41,6 +41,8 @@ final class ClusterRoutes {
   private final Map<String, Set<ChatRelay>> remote = new HashMap<>();
   /** Requests served here for other nodes, by the id of the node they came through. */
   private final Map<String, Set<ChatRelay>> servedFor = new HashMap<>();
+  /** Calls to other nodes' registries in flight. */
+  final NodeCalls calls = new NodeCalls();
   /** The cluster-wide names (see {@link ClusteredRegistry}): a name there that no node serves is unavailable. */
   private final AsyncMap<String, JsonObject> directory;
 
@@ -99,6 +101,15 @@ final class ClusterRoutes {
       .otherwise(notFound);
   }
 
+  /**
+   * {@code call} on this node for {@code name}, whose 404 becomes the 503 of {@link #missing} when no node serves
+   * the name now but the cluster knows it (a 404 for a name some node serves is about something else: a model id).
+   */
+  <T> Future<T> orMissing(String name, Future<T> call) {
+    return call.recover(e -> e instanceof ServiceException notFound && notFound.failureCode() == 404 && name != null
+      && !serves(name) ? missing(name, notFound).compose(Future::<T>failedFuture) : Future.<T>failedFuture(e));
+  }
+
   /** Relays a stream other than a chat completion (serve progress) to the replica's node. */
   void pipe(ClusterView.Replica target, String action, JsonObject body, StreamProducer out) {
     LlmStream<JsonObject> inner = LlmStream.open(vertx, Addresses.nodeStream(target.nodeId()), action, body,
@@ -147,6 +158,8 @@ final class ClusterRoutes {
         LOG.warning(() -> "LLM '" + llm + "' has no provider left in the cluster: unavailable");
       }
     }
+    calls.nodeLeft(nodeId, LlmErrors.of(503, "server_error", null, NODE_LEFT, "Node '" + nodeName
+      + "' left the cluster before it answered"));
     Set<ChatRelay> lost = remote.remove(nodeId);
     if (lost != null) {
       LOG.warning(() -> "Ending " + lost.size() + " requests in flight on node '" + nodeName + "'");

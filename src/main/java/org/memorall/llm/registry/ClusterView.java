@@ -216,4 +216,12 @@ final class ClusterView {
   boolean isAlive(String id) {
     return nodes.containsKey(id);
   }
+
+  /**
+   * True while node {@code id} may still serve what it holds: it reports, or it is still a member of the cluster
+   * (it may be starting, or stalled but not yet dropped by Hazelcast).
+   */
+  boolean mayServe(String id) {
+    return nodes.containsKey(id) || ((VertxInternal) vertx).clusterManager().getNodes().contains(id);
+  }
 }

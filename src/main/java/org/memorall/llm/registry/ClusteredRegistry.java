@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 import java.util.logging.Logger;
 
 /**
@@ -43,7 +44,15 @@ final class ClusteredRegistry implements LlmService {
   static final String DIRECTORY = "llm.directory";
   static final String NODE = "node";
   static final String REPLICA = "replica";
-  private static final DeliveryOptions CALLS = new DeliveryOptions().setSendTimeout(600_000);
+  /**
+   * How long a call to another node may take: an LLM's info, a few seconds (it is read from the node's memory); the
+   * other management calls, longer (unloading a model may wait for it); a create, the time of a model load. Calls
+   * to a node that is gone fail before that ({@link NodeCalls}); these bound the calls to a node that is alive but
+   * stuck.
+   */
+  static final long INFO_MS = 5_000;
+  static final long MANAGEMENT_MS = 30_000;
+  static final long CREATE_MS = 600_000;
 
   private final Vertx vertx;
   private final Registry local;
@@ -78,7 +87,7 @@ final class ClusteredRegistry implements LlmService {
         return Future.failedFuture(LlmErrors.invalidField("config", "No node named '" + node
           + "' in the cluster. Nodes: " + String.join(", ", view.nodeNames())));
       }
-      return new LlmServiceVertxEBProxy(vertx, Addresses.nodeCluster(id), CALLS).create(name, type, llmConfig);
+      return call(Addresses.nodeCluster(id), id, CREATE_MS, service -> service.create(name, type, llmConfig));
     }
     return createHere(name, type, llmConfig, (Boolean) replica);
   }
@@ -98,8 +107,8 @@ final class ClusteredRegistry implements LlmService {
     if (name == null || local.local(name) != null) {
       return local.create(name, type, config); // its own error: a bad name, or a name taken here
     }
-    JsonObject record = new JsonObject().put("type", canonical).put("node", view.nodeName);
-    return directory.putIfAbsent(name, record).compose(prior -> {
+    JsonObject record = new JsonObject().put("type", canonical).put("node", view.nodeName).put("nodeId", view.nodeId);
+    return reserve(name, record).compose(prior -> {
       if (prior != null && (!replica || !canonical.equals(prior.getString("type")))) {
         return Future.failedFuture(LlmErrors.conflict("LLM '" + name + "' already exists (" + prior.getString("type")
           + ", created on node '" + prior.getString("node") + "')" + (replica ? "" : "; to serve it on this node "
@@ -113,12 +122,37 @@ final class ClusteredRegistry implements LlmService {
     });
   }
 
+  /**
+   * Reserves {@code name} for {@code record}; the record that holds it already, or null when reserved. A name whose
+   * nodes are all gone is taken over (atomically: one of several racing creates wins), so that it can be created
+   * anew.
+   */
+  private Future<JsonObject> reserve(String name, JsonObject record) {
+    return directory.putIfAbsent(name, record).compose(prior -> prior == null || !orphaned(name, prior)
+      ? Future.succeededFuture(prior)
+      : directory.replaceIfPresent(name, prior, record).compose(taken -> {
+        if (taken) {
+          LOG.info(() -> "LLM '" + name + "' of node '" + prior.getString("node") + "' (gone) is created anew");
+          return Future.succeededFuture();
+        }
+        return directory.get(name).compose(now -> now == null ? reserve(name, record) : Future.succeededFuture(now));
+      }));
+  }
+
+  /** True when no live node serves {@code name}: the node that created it is gone, and no other serves it. */
+  private boolean orphaned(String name, JsonObject record) {
+    String creator = record.getString("nodeId");
+    return local.local(name) == null && view.replicas(name).isEmpty()
+      && (creator == null || creator.equals(view.nodeId) || !view.mayServe(creator));
+  }
+
   @Override
   public Future<Boolean> remove(String name) {
     List<Future<Boolean>> removed = new ArrayList<>();
     removed.add(directory.remove(name).map(prior -> prior != null));
     removed.add(local.remove(name));
-    view.replicas(name).forEach(r -> removed.add(node(r.nodeId()).remove(name).otherwise(false)));
+    view.replicas(name).forEach(r -> removed.add(onNode(r.nodeId(), MANAGEMENT_MS, s -> s.remove(name))
+      .otherwise(false)));
     return Future.join(removed).map(cf -> removed.stream().anyMatch(f -> Boolean.TRUE.equals(f.result())));
   }
 
@@ -129,7 +163,10 @@ final class ClusteredRegistry implements LlmService {
     }
     List<ClusterView.Replica> replicas = view.replicas(name);
     if (!replicas.isEmpty()) {
-      return node(replicas.get(0).nodeId()).get(name).compose(this::withNodes);
+      ClusterView.Replica replica = replicas.get(0);
+      return onNode(replica.nodeId(), INFO_MS, s -> s.get(name))
+        .recover(e -> Future.succeededFuture(unanswered(replica, e)))
+        .compose(this::withNodes);
     }
     return directory.get(name).map(record -> record == null ? null : new LlmInfo(new JsonObject().put("name", name)
       .put("type", record.getString("type")).put("status", "unavailable").put("nodes", new JsonArray())
@@ -180,6 +217,13 @@ final class ClusteredRegistry implements LlmService {
     });
   }
 
+  /** The info of an LLM whose node did not answer in time (or left): the rest of a listing still answers. */
+  private static LlmInfo unanswered(ClusterView.Replica replica, Throwable error) {
+    return new LlmInfo(new JsonObject().put("name", replica.llm()).put("type", replica.type())
+      .put("status", "unavailable").put("error", "Node '" + replica.nodeName() + "' did not answer: "
+        + error.getMessage()));
+  }
+
   /** {@code info} with the names of the nodes serving the LLM. */
   private Future<LlmInfo> withNodes(LlmInfo info) {
     if (info == null) {
@@ -217,7 +261,8 @@ final class ClusteredRegistry implements LlmService {
     String llm = name != null ? name : request != null && request.getModel() != null ? request.getModel()
       : local.defaultName();
     ClusterView.Replica replica = local.cluster().route(llm);
-    return replica == null ? local.embeddingsFor(llm, request) : node(replica.nodeId()).embeddingsFor(llm, request);
+    return replica == null ? local.cluster().orMissing(llm, local.embeddingsFor(llm, request))
+      : onNode(replica.nodeId(), local.requestTimeoutMs(), s -> s.embeddingsFor(llm, request));
   }
 
   @Override
@@ -244,13 +289,19 @@ final class ClusteredRegistry implements LlmService {
   private <T> Future<T> onHost(String name, BiFunction<LlmService, String, Future<T>> call) {
     List<ClusterView.Replica> replicas = view.replicas(name);
     if (local.local(name) != null || replicas.isEmpty()) {
-      return call.apply(local, name);
+      return local.cluster().orMissing(name, call.apply(local, name));
     }
-    return call.apply(node(replicas.get(0).nodeId()), name);
+    return onNode(replicas.get(0).nodeId(), MANAGEMENT_MS, s -> call.apply(s, name));
   }
 
-  /** The plain registry of node {@code nodeId}: what it serves itself. */
-  private LlmService node(String nodeId) {
-    return new LlmServiceVertxEBProxy(vertx, Addresses.nodeRegistry(nodeId), CALLS);
+  /** Calls the plain registry of node {@code nodeId}: what it serves itself. */
+  private <T> Future<T> onNode(String nodeId, long timeoutMs, Function<LlmService, Future<T>> call) {
+    return call(Addresses.nodeRegistry(nodeId), nodeId, timeoutMs, call);
+  }
+
+  /** Calls the registry at {@code address} of node {@code nodeId}; the call fails at once if that node goes. */
+  private <T> Future<T> call(String address, String nodeId, long timeoutMs, Function<LlmService, Future<T>> call) {
+    LlmService service = new LlmServiceVertxEBProxy(vertx, address, new DeliveryOptions().setSendTimeout(timeoutMs));
+    return local.cluster().calls.track(nodeId, call.apply(service));
   }
 }

@@ -102,6 +102,11 @@ public final class Registry implements LlmService {
     return llms.checkHealth(entry);
   }
 
+  /** How long a call to a provider may take (the node's {@code queue.requestTimeoutMs}). */
+  long requestTimeoutMs() {
+    return config.requestTimeoutMs();
+  }
+
   /** The name of the default LLM (created on first use). */
   String defaultName() {
     return config.defaultName();

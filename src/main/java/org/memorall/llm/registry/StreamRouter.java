@@ -1,5 +1,6 @@
 package org.memorall.llm.registry;
 
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
@@ -96,7 +97,8 @@ final class StreamRouter {
       cluster.pipe(remote, action, body, out);
       return;
     }
-    registry.entry(name).onFailure(out::fail).onSuccess(entry -> {
+    Future<LlmEntry> found = cluster == null ? registry.entry(name) : cluster.orMissing(name, registry.entry(name));
+    found.onFailure(out::fail).onSuccess(entry -> {
       out.meta(new JsonObject().put(LlmStream.SERVED_BY, entry.name));
       LlmStream<JsonObject> inner = LlmStream.open(vertx, Addresses.provider(entry.name), action, body, null, json -> json);
       out.cancelHandler(inner::cancel);

@@ -130,6 +130,14 @@ final class ClusterNode implements AutoCloseable {
     process.waitFor(30, TimeUnit.SECONDS);
   }
 
+  /** SIGSTOP: the node hangs (no answers, no reports, its connections stay open) until it is killed. */
+  void pause() throws Exception {
+    int exit = new ProcessBuilder("kill", "-STOP", Long.toString(process.pid())).start().waitFor();
+    if (exit != 0) {
+      throw new IllegalStateException("kill -STOP exited with " + exit);
+    }
+  }
+
   /** SIGTERM: a graceful shutdown; returns at once. */
   void terminate() {
     process.destroy();
@@ -156,6 +164,10 @@ final class ClusterNode implements AutoCloseable {
   Reply post(String path, JsonObject body) throws Exception {
     return send(HttpRequest.newBuilder(URI.create(url + path)).header("Content-Type", "application/json")
       .POST(HttpRequest.BodyPublishers.ofString(body.encode())));
+  }
+
+  Reply delete(String path) throws Exception {
+    return send(HttpRequest.newBuilder(URI.create(url + path)).DELETE());
   }
 
   private static Reply send(HttpRequest.Builder request) throws Exception {

@@ -10,6 +10,7 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** How the cluster settings become Hazelcast's: conf/cluster.xml or the same defaults, then the overrides. */
@@ -31,6 +32,7 @@ class ClusterSettingsTest {
       assertEquals(List.of("127.0.0.1"), List.copyOf(config.getNetworkConfig().getInterfaces().getInterfaces()));
       assertEquals("false", config.getProperty("hazelcast.phone.home.enabled"));
       assertEquals("5", config.getProperty("hazelcast.max.no.heartbeat.seconds"));
+      assertEquals("false", config.getProperty("hazelcast.socket.bind.any"), "binds only the interface");
       assertEquals("llm-runtime", config.getClusterName());
     }
   }
@@ -52,6 +54,18 @@ class ClusterSettingsTest {
     assertEquals(5801, config.getNetworkConfig().getPort());
     assertEquals(List.of("10.0.0.1", "10.0.0.2:5801"), config.getNetworkConfig().getJoin().getTcpIpConfig().getMembers());
     assertEquals(List.of("10.0.0.1"), List.copyOf(config.getNetworkConfig().getInterfaces().getInterfaces()));
+  }
+
+  @Test
+  void aBadPortIsAClearErrorNamingTheSetting() {
+    IllegalArgumentException eventBus = assertThrows(IllegalArgumentException.class, () -> new NodeConfig(
+      new JsonObject().put(ClusterSettings.EVENT_BUS_PORT, "15x01")).cluster().eventBusPort());
+    assertEquals("LLM_EVENTBUS_PORT (cluster.eventBusPort) must be a port number, 0-65535, not '15x01'",
+      eventBus.getMessage());
+    IllegalArgumentException hazelcast = assertThrows(IllegalArgumentException.class, () -> new NodeConfig(
+      new JsonObject().put(ClusterSettings.PORT, 70000)).cluster().hazelcast());
+    assertTrue(hazelcast.getMessage().startsWith("LLM_CLUSTER_PORT (cluster.port) must be a port number"),
+      hazelcast.getMessage());
   }
 
   @Test

@@ -3,6 +3,7 @@ package org.memorall.llm.llamacpp;
 import de.kherud.llama.InferenceParameters;
 import de.kherud.llama.LlamaIterator;
 import de.kherud.llama.LlamaOutput;
+import de.kherud.llama.SlotParameter;
 import io.vertx.serviceproxy.ServiceException;
 import org.memorall.llm.api.ChatCompletionChunk;
 import org.memorall.llm.api.ChatCompletionRequest;
@@ -100,10 +101,20 @@ final class Generation implements LoadedModel.User {
   }
 
   private void generate(LoadedModel model, String prompt, int promptTokens, int limit, String grammar) {
+    int slot = model.slots.acquire();
+    try {
+      generate(model, slot, prompt, promptTokens, limit, grammar);
+    } finally {
+      model.slots.release(slot);
+    }
+  }
+
+  private void generate(LoadedModel model, int slot, String prompt, int promptTokens, int limit, String grammar) {
     String modelId = model.file.id();
     boolean stream = request.isStream();
     long t0 = System.nanoTime();
-    LlamaIterator tokens = model.llama.generate(parameters(prompt, limit, grammar)).iterator();
+    InferenceParameters parameters = parameters(prompt, limit, grammar);
+    LlamaIterator tokens = model.llama.generate(slot < 0 ? parameters : SlotParameter.set(parameters, slot)).iterator();
     if (stream) {
       sink.chunk(ChatCompletionChunk.delta(id, created, modelId, "assistant", "", null));
     }

@@ -31,6 +31,7 @@ final class LoadedModel {
   final LlamaModel llama;
   final int contextSize;
   final int slotContext;
+  final Slots slots;
   /** Prompts go through llama.cpp's chat template (else the plain template). */
   final boolean templated;
   final long loadMillis;
@@ -54,6 +55,7 @@ final class LoadedModel {
     this.llama = llama;
     this.contextSize = contextSize;
     this.slotContext = contextSize / parallel;
+    this.slots = new Slots(parallel);
     this.templated = templated;
     this.loadMillis = loadMillis;
     this.fileModified = fileModified;

@@ -1,5 +1,9 @@
 package org.memorall.llm.llamacpp;
 
+import de.kherud.llama.InferenceParameters;
+import de.kherud.llama.LlamaModel;
+import de.kherud.llama.LlamaOutput;
+import de.kherud.llama.ModelParameters;
 import org.memorall.llm.CollectingSink;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -61,6 +65,50 @@ class LlamaCppBenchmark {
     }
     System.out.println(out);
     Files.writeString(Path.of("target", "benchmark-llamacpp.txt"), out.toString());
+  }
+
+  /**
+   * One stream at a time on an LLM of 8 slots, request after request: through the provider (which puts each
+   * generation in the lowest free slot, see {@link Slots}) against java-llama.cpp called directly (llama.cpp's own
+   * choice, the least recently used slot). Tokens/s of each of 8 requests in a row.
+   */
+  @Test
+  void sequentialStreamsOnManySlots() throws Exception {
+    assumeTrue(Boolean.getBoolean("bench"), "a benchmark: run with -Dbench=true");
+    int slots = 8;
+    int requests = 8;
+    StringBuilder out = new StringBuilder(String.format("%nOne stream at a time, %d requests in a row, %d tokens each, "
+      + "bundled model, parallel %d, 1 thread (tokens/s of each request)%n", requests, TOKENS, slots));
+    Vertx vertx = Vertx.vertx();
+    try {
+      Harness h = new Harness(vertx, modelsDir, new JsonObject().put("threads", 1).put("parallel", slots));
+      await(h.start());
+      StringBuilder provider = new StringBuilder("provider (lowest free slot):");
+      for (int i = 0; i < requests; i++) {
+        long t0 = System.nanoTime();
+        long tokens = run(h, 1);
+        provider.append(String.format(" %5.0f", tokens / ((System.nanoTime() - t0) / 1e9)));
+      }
+      await(h.call(h.provider::stop));
+      StringBuilder direct = new StringBuilder("direct (llama.cpp's choice):");
+      try (LlamaModel llama = new LlamaModel(new ModelParameters().setModel(BundledModel.extract(modelsDir).toString())
+        .setThreads(1).setParallel(slots).setCtxSize(2048 * slots).disableLog())) {
+        for (int i = 0; i < requests; i++) {
+          long t0 = System.nanoTime();
+          int tokens = 0;
+          for (LlamaOutput ignored : llama.generate(new InferenceParameters("Once upon a time").setNPredict(TOKENS)
+            .setTemperature(0f).setIgnoreEos(true))) {
+            tokens++;
+          }
+          direct.append(String.format(" %5.0f", (tokens - 1) / ((System.nanoTime() - t0) / 1e9)));
+        }
+      }
+      out.append(provider).append('\n').append(direct).append('\n');
+    } finally {
+      vertx.close().await(30, TimeUnit.SECONDS);
+    }
+    System.out.println(out);
+    Files.writeString(Path.of("target", "benchmark-llamacpp-slots.txt"), out.toString());
   }
 
   /** Median completion tokens per second for {@code streams} concurrent streaming requests. */

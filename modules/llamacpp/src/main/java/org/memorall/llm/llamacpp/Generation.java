@@ -101,7 +101,7 @@ final class Generation implements LoadedModel.User {
   }
 
   private void generate(LoadedModel model, String prompt, int promptTokens, int limit, String grammar) {
-    int slot = model.slots.acquire();
+    int slot = model.slots.acquire(prompt);
     try {
       generate(model, slot, prompt, promptTokens, limit, grammar);
     } finally {

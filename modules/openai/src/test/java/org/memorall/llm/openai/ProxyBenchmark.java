@@ -18,6 +18,8 @@ import org.memorall.llm.bench.BenchReport;
 import org.memorall.llm.bench.Samples;
 import org.memorall.llm.metrics.Metrics;
 
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,6 +69,8 @@ class ProxyBenchmark {
           call(http, target, true);
         }
       }
+      long[] gcBefore = gcCountAndMs();
+      long measuring = System.nanoTime();
       for (int i = 0; i < REQUESTS; i++) {
         for (int k = 0; k < 2; k++) {
           int t = (i + k) % 2; // alternate which goes first
@@ -74,6 +78,10 @@ class ProxyBenchmark {
           streamed[t].add(call(http, targets[t], true));
         }
       }
+      long measuredMs = (System.nanoTime() - measuring) / 1_000_000;
+      long[] gcAfter = gcCountAndMs();
+      long gcPauses = gcAfter[0] - gcBefore[0];
+      long gcMs = gcAfter[1] - gcBefore[1];
       upstream.received.clear();
       double directRps = load(http, direct);
       double gatewayRps = load(http, gateway);
@@ -90,6 +98,10 @@ class ProxyBenchmark {
       row(report, "streamed, " + CHUNKS + " chunks", streamed, 1);
       row(report, "streamed, per chunk", streamed, CHUNKS);
       report.line("");
+      report.line(String.format("While these were measured (%d ms) the JVM that runs all three paused %d times for "
+        + "garbage collection, %d ms in all: a pause lands in whichever request is running, and the gateway's are the "
+        + "longer ones.", measuredMs, gcPauses, gcMs));
+      report.line("");
       report.line(String.format("Requests/s with %d concurrent clients for %d ms (non-streamed): upstream alone %.0f, "
         + "through the gateway %.0f.", CLIENTS, LOAD_MS, directRps, gatewayRps));
       report.json().put("requests", REQUESTS).put("chunks", CHUNKS)
@@ -97,6 +109,7 @@ class ProxyBenchmark {
         .put("addedPerRequestMs", new JsonObject().put("p50", added(plain, 50)).put("p99", added(plain, 99)))
         .put("addedPerChunkMs", new JsonObject().put("p50", added(streamed, 50) / CHUNKS)
           .put("p99", added(streamed, 99) / CHUNKS))
+        .put("gc", new JsonObject().put("measuredMs", measuredMs).put("pauses", gcPauses).put("pauseMs", gcMs))
         .put("requestsPerSecond", new JsonObject().put("clients", CLIENTS).put("direct", directRps)
           .put("gateway", gatewayRps));
       report.write();
@@ -105,6 +118,17 @@ class ProxyBenchmark {
       gatewayVertx.close().await(30, TimeUnit.SECONDS);
       upstreamVertx.close().await(30, TimeUnit.SECONDS);
     }
+  }
+
+  /** Collections so far and their total time in ms, over all of this JVM's collectors. */
+  private static long[] gcCountAndMs() {
+    long count = 0;
+    long ms = 0;
+    for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+      count += Math.max(0, gc.getCollectionCount());
+      ms += Math.max(0, gc.getCollectionTime());
+    }
+    return new long[] {count, ms};
   }
 
   /** Streams {@value #CHUNKS} chunks when the request asks for a stream, else answers one completion. */

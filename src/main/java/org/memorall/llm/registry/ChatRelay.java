@@ -1,6 +1,5 @@
 package org.memorall.llm.registry;
 
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonArray;
@@ -85,9 +84,9 @@ final class ChatRelay {
       entry = target != null ? null : registry.lookup(name);
     } catch (ServiceException e) {
       if (cluster != null && e.failureCode() == 404) {
-        cluster.orMissing(name, Future.failedFuture(e)).onFailure(error -> {
+        cluster.missing(name, e).onSuccess(error -> {
           if (!over()) {
-            failover(name, LlmErrors.from(error));
+            failover(name, error);
           }
         });
         return;

@@ -107,7 +107,7 @@ final class ClusteredRegistry implements LlmService {
     if (name == null || local.local(name) != null) {
       return local.create(name, type, config); // its own error: a bad name, or a name taken here
     }
-    JsonObject record = record(canonical);
+    JsonObject record = new JsonObject().put("type", canonical).put("node", view.nodeName).put("nodeId", view.nodeId);
     return reserve(name, record).compose(prior -> {
       if (prior != null && (!replica || !canonical.equals(prior.getString("type")))) {
         return Future.failedFuture(LlmErrors.conflict("LLM '" + name + "' already exists (" + prior.getString("type")
@@ -120,35 +120,6 @@ final class ClusteredRegistry implements LlmService {
           .transform(ar -> Future.failedFuture(e)))
         .compose(this::withNodes);
     });
-  }
-
-  /**
-   * Reserves the default LLM's name for the type of this node's configured default, as any created name (README
-   * "Clustering"), though each node still creates its replica of it on first use. A node whose configured default
-   * has another type than the name's record does not create one: its requests for it go to the nodes that serve it.
-   * Done at start, and again when this node creates its default (the name may have been removed meanwhile).
-   */
-  Future<Void> reserveDefault() {
-    String name = local.defaultName();
-    String type = local.defaultType();
-    return reserve(name, record(type)).map(prior -> {
-      boolean same = prior == null || type.equals(prior.getString("type"));
-      if (!same) {
-        LOG.warning(() -> "The default LLM '" + name + "' of this node is of type " + type + ", but the cluster's is "
-          + prior.getString("type") + " (from node '" + prior.getString("node") + "'): this node does not create it;"
-          + " its requests for it go to the nodes that serve it. Configure the same default type on every node.");
-        if (local.local(name) != null) {
-          local.remove(name);
-        }
-      }
-      local.createsDefault(same, same ? this::reserveDefault : () -> { });
-      return null;
-    });
-  }
-
-  /** A name's directory record: its type, and this node as its creator. */
-  private JsonObject record(String type) {
-    return new JsonObject().put("type", type).put("node", view.nodeName).put("nodeId", view.nodeId);
   }
 
   /**
@@ -197,9 +168,6 @@ final class ClusteredRegistry implements LlmService {
         .recover(e -> Future.succeededFuture(unanswered(replica, e)))
         .compose(this::withNodes);
     }
-    if (name.equals(local.defaultName())) {
-      return Future.succeededFuture(); // not created yet: as on one node, it exists from its first use
-    }
     return directory.get(name).map(record -> record == null ? null : new LlmInfo(new JsonObject().put("name", name)
       .put("type", record.getString("type")).put("status", "unavailable").put("nodes", new JsonArray())
       .put("error", "No node of the cluster serves it now (it was created on node '" + record.getString("node")
@@ -223,9 +191,6 @@ final class ClusteredRegistry implements LlmService {
       Set<String> names = new LinkedHashSet<>(cf.<List<String>>resultAt(0));
       names.addAll(view.names());
       names.addAll(cf.<Set<String>>resultAt(1));
-      if (!local.cluster().serves(local.defaultName())) {
-        names.remove(local.defaultName()); // reserved, not created yet (see get)
-      }
       return new ArrayList<>(names);
     });
   }

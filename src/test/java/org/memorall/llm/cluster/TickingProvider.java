@@ -1,23 +1,16 @@
 package org.memorall.llm.cluster;
 
 import io.vertx.core.Future;
-import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.memorall.llm.api.ChatCompletionChunk;
 import org.memorall.llm.api.ChatCompletionRequest;
 import org.memorall.llm.api.ChatCompletionResponse;
 import org.memorall.llm.api.CompletionSink;
-import org.memorall.llm.api.LlmErrors;
-import org.memorall.llm.api.LlmProvider;
-import org.memorall.llm.api.ModelInfo;
-import org.memorall.llm.api.ModelList;
 import org.memorall.llm.api.ProviderContext;
-import org.memorall.llm.api.ServeProgress;
-import org.memorall.llm.api.ServeRequest;
 import org.memorall.llm.api.Usage;
+import org.memorall.llm.gateway.ModellessProvider;
 
-import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -28,7 +21,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * (config) each token is the {@link System#nanoTime()} it was made at (the same clock in every JVM of a machine),
  * for the cluster benchmark.
  */
-public final class TickingProvider implements LlmProvider {
+public final class TickingProvider extends ModellessProvider {
 
   private final AtomicLong generated = new AtomicLong();
   private Vertx vertx;
@@ -44,11 +37,6 @@ public final class TickingProvider implements LlmProvider {
     slots = context.config().getInteger("slots", 2);
     stamp = context.config().getBoolean("stamp", false);
     model = "ticking@" + System.getenv().getOrDefault("LLM_NODE_NAME", "local");
-    return Future.succeededFuture();
-  }
-
-  @Override
-  public Future<Void> stop() {
     return Future.succeededFuture();
   }
 
@@ -99,25 +87,5 @@ public final class TickingProvider implements LlmProvider {
         }
       }
     });
-  }
-
-  @Override
-  public Future<ModelInfo> serve(ServeRequest request, Handler<ServeProgress> progress) {
-    return Future.failedFuture(LlmErrors.unsupported("no models"));
-  }
-
-  @Override
-  public Future<ModelList> models() {
-    return Future.succeededFuture(ModelList.of(List.of()));
-  }
-
-  @Override
-  public Future<Void> unload(String modelId) {
-    return Future.succeededFuture();
-  }
-
-  @Override
-  public Future<Void> delete(String modelId) {
-    return Future.succeededFuture();
   }
 }

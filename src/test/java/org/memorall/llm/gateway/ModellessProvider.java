@@ -14,9 +14,10 @@ import java.util.List;
 
 /**
  * The parts the gateway's test providers share: one slot, ready, no models (serve is unsupported, the list is
- * empty, unload and delete do nothing), nothing to stop. Subclasses start and answer chat completions.
+ * empty, unload and delete do nothing), nothing to stop. Subclasses start and answer chat completions. The
+ * cluster tests' provider extends it too.
  */
-abstract class ModellessProvider implements LlmProvider {
+public abstract class ModellessProvider implements LlmProvider {
 
   @Override
   public Future<Void> stop() {

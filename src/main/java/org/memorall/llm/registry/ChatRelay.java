@@ -1,5 +1,6 @@
 package org.memorall.llm.registry;
 
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonArray;
@@ -84,9 +85,9 @@ final class ChatRelay {
       entry = target != null ? null : registry.lookup(name);
     } catch (ServiceException e) {
       if (cluster != null && e.failureCode() == 404) {
-        cluster.missing(name, e).onSuccess(error -> {
+        cluster.orMissing(name, Future.failedFuture(e)).onFailure(error -> {
           if (!over()) {
-            failover(name, error);
+            failover(name, LlmErrors.from(error));
           }
         });
         return;

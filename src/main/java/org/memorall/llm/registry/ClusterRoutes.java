@@ -55,7 +55,7 @@ final class ClusterRoutes {
 
   /**
    * The other node's replica that should serve {@code name} now, or null to serve it here (or to find it missing
-   * here: see {@link #missing}).
+   * here: see {@link #orMissing}).
    */
   ClusterView.Replica route(String name) {
     List<ClusterView.Replica> replicas = view.replicas(name);
@@ -93,11 +93,14 @@ final class ClusterRoutes {
    * What a request for {@code name}, which no node serves, gets: {@code notFound}, or a 503 when the name exists in
    * the cluster (its nodes left, or it is still starting).
    */
-  Future<ServiceException> missing(String name, ServiceException notFound) {
+  private Future<ServiceException> missing(String name, ServiceException notFound) {
     return directory.get(name)
       .map(record -> record == null ? notFound : LlmErrors.of(503, "server_error", null, UNAVAILABLE, "LLM '"
-        + name + "' is unavailable: no node of the cluster serves it now (it was created on node '"
-        + record.getString("node") + "'). It is served again when such a node (re)joins, or create it anew."))
+        + name + "' is unavailable: no node of the cluster serves it now " + (name.equals(registry.defaultName())
+        ? "(it is of type " + record.getString("type") + ", and this node's default is of type "
+          + registry.defaultType() + "). It is served once a node of that default type has used it."
+        : "(it was created on node '" + record.getString("node") + "'). It is served again when such a node "
+          + "(re)joins, or create it anew.")))
       .otherwise(notFound);
   }
 

@@ -107,7 +107,7 @@ final class ClusteredRegistry implements LlmService {
     if (name == null || local.local(name) != null) {
       return local.create(name, type, config); // its own error: a bad name, or a name taken here
     }
-    JsonObject record = new JsonObject().put("type", canonical).put("node", view.nodeName).put("nodeId", view.nodeId);
+    JsonObject record = record(canonical);
     return reserve(name, record).compose(prior -> {
       if (prior != null && (!replica || !canonical.equals(prior.getString("type")))) {
         return Future.failedFuture(LlmErrors.conflict("LLM '" + name + "' already exists (" + prior.getString("type")
@@ -120,6 +120,35 @@ final class ClusteredRegistry implements LlmService {
           .transform(ar -> Future.failedFuture(e)))
         .compose(this::withNodes);
     });
+  }
+
+  /**
+   * Reserves the default LLM's name for the type of this node's configured default, as any created name (README
+   * "Clustering"), though each node still creates its replica of it on first use. A node whose configured default
+   * has another type than the name's record does not create one: its requests for it go to the nodes that serve it.
+   * Done at start, and again when this node creates its default (the name may have been removed meanwhile).
+   */
+  Future<Void> reserveDefault() {
+    String name = local.defaultName();
+    String type = local.defaultType();
+    return reserve(name, record(type)).map(prior -> {
+      boolean same = prior == null || type.equals(prior.getString("type"));
+      if (!same) {
+        LOG.warning(() -> "The default LLM '" + name + "' of this node is of type " + type + ", but the cluster's is "
+          + prior.getString("type") + " (from node '" + prior.getString("node") + "'): this node does not create it;"
+          + " its requests for it go to the nodes that serve it. Configure the same default type on every node.");
+        if (local.local(name) != null) {
+          local.remove(name);
+        }
+      }
+      local.createsDefault(same, same ? this::reserveDefault : () -> { });
+      return null;
+    });
+  }
+
+  /** A name's directory record: its type, and this node as its creator. */
+  private JsonObject record(String type) {
+    return new JsonObject().put("type", type).put("node", view.nodeName).put("nodeId", view.nodeId);
   }
 
   /**
@@ -139,8 +168,16 @@ final class ClusteredRegistry implements LlmService {
       }));
   }
 
-  /** True when no live node serves {@code name}: the node that created it is gone, and no other serves it. */
+  /**
+   * True when no live node serves {@code name}: the node that created it is gone, and no other serves it. The
+   * default LLM's name with this node's default type is never orphaned: before its first use no node serves it, yet
+   * this node would create it on first use (taking it over then let another type have the name: a 201 where 409 is
+   * right).
+   */
   private boolean orphaned(String name, JsonObject record) {
+    if (name.equals(local.defaultName()) && local.defaultType().equals(record.getString("type"))) {
+      return false;
+    }
     String creator = record.getString("nodeId");
     return local.local(name) == null && view.replicas(name).isEmpty()
       && (creator == null || creator.equals(view.nodeId) || !view.mayServe(creator));
@@ -168,6 +205,9 @@ final class ClusteredRegistry implements LlmService {
         .recover(e -> Future.succeededFuture(unanswered(replica, e)))
         .compose(this::withNodes);
     }
+    if (name.equals(local.defaultName())) {
+      return Future.succeededFuture(); // not created yet: as on one node, it exists from its first use
+    }
     return directory.get(name).map(record -> record == null ? null : new LlmInfo(new JsonObject().put("name", name)
       .put("type", record.getString("type")).put("status", "unavailable").put("nodes", new JsonArray())
       .put("error", "No node of the cluster serves it now (it was created on node '" + record.getString("node")
@@ -191,6 +231,9 @@ final class ClusteredRegistry implements LlmService {
       Set<String> names = new LinkedHashSet<>(cf.<List<String>>resultAt(0));
       names.addAll(view.names());
       names.addAll(cf.<Set<String>>resultAt(1));
+      if (!local.cluster().serves(local.defaultName())) {
+        names.remove(local.defaultName()); // reserved, not created yet (see get)
+      }
       return new ArrayList<>(names);
     });
   }

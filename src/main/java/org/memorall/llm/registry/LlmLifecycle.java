@@ -38,6 +38,10 @@ final class LlmLifecycle {
   private final RegistryShutdown shutdown;
   private final ProviderTypes types = new ProviderTypes();
   private final Map<String, LlmEntry> entries = new LinkedHashMap<>();
+  /** False on a cluster node whose default LLM's type is not the cluster's (see {@link ClusteredRegistry}). */
+  private boolean createsDefault = true;
+  /** Told when the default LLM is created on first use. */
+  private Runnable defaultCreated = () -> { };
 
   LlmLifecycle(Vertx vertx, RegistryConfig config, RegistryMetrics metrics, RegistryShutdown shutdown) {
     this.vertx = vertx;
@@ -70,11 +74,18 @@ final class LlmLifecycle {
   /** The entry named {@code name}, maybe still loading, or null; the default LLM is created on first use. */
   LlmEntry lookup(String name) {
     LlmEntry entry = entries.get(name);
-    if (entry == null && name.equals(config.defaultName())) {
+    if (entry == null && createsDefault && name.equals(config.defaultName())) {
       LOG.info("Creating the default LLM on first use");
       entry = register(name, config.defaultType(), config.defaultConfig());
+      defaultCreated.run();
     }
     return entry;
+  }
+
+  /** Whether this node creates the default LLM on first use, and who is told when it does. */
+  void createsDefault(boolean creates, Runnable created) {
+    this.createsDefault = creates;
+    this.defaultCreated = created;
   }
 
   /** Registers the entry at once (so racing users find it) and deploys its provider verticle. */

@@ -60,6 +60,16 @@ public final class Registry implements LlmService {
     this.cluster = routes;
   }
 
+  /** See {@link LlmLifecycle#createsDefault}. */
+  void createsDefault(boolean creates, Runnable created) {
+    llms.createsDefault(creates, created);
+  }
+
+  /** The canonical type of this node's configured default LLM. */
+  String defaultType() {
+    return llms.canonicalType(config.defaultType());
+  }
+
   ClusterRoutes cluster() {
     return cluster;
   }

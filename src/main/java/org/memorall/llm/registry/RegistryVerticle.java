@@ -46,7 +46,8 @@ public final class RegistryVerticle extends VerticleBase {
       consumers.add(binder(Addresses.nodeCluster(id)).register(LlmService.class, clustered));
       consumers.add(vertx.eventBus().consumer(Addresses.nodeStream(id), m -> registry.openStream(m, true)));
       view.start(registry::localLoad, routes::nodeLeft);
-      return bind(clustered).compose(v -> ConfiguredLlms.create(config, clustered::createReplica));
+      return bind(clustered).compose(v -> clustered.reserveDefault())
+        .compose(v -> ConfiguredLlms.create(config, clustered::createReplica));
     });
   }
 

@@ -237,11 +237,38 @@ class ClusterTest {
 
   @Test
   @Order(5)
+  void theDefaultLlmIsOneLlmOfTheClusterCreatedOnFirstUse() throws Exception {
+    for (ClusterNode node : List.of(a, b)) {
+      assertEquals(404, node.get("/llms/default").status(), node.name + ": it exists from its first use");
+      assertFalse(node.get("/llms").body().encode().contains("\"default\""), node.name);
+    }
+    ClusterNode.Reply otherType = b.post("/llms", createBody("default", new JsonObject()));
+    assertEquals(409, otherType.status(), "the default's name is taken, with llamacpp: " + otherType.body().encode());
+
+    ClusterNode.Reply told = a.post("/v1/chat/completions", chat("default", 3));
+    assertEquals(200, told.status(), told.body().encode());
+    assertEquals("stories260K", told.body().getString("model"));
+    awaitServed(b, "default");
+    ClusterNode.Reply viaB = b.post("/v1/chat/completions", chat("default", 3));
+    assertEquals(200, viaB.status(), viaB.body().encode());
+    ClusterNode.Reply seen = b.get("/llms/default");
+    assertEquals("llamacpp", seen.body().getString("type"));
+    assertEquals(new JsonArray().add("a"), seen.body().getJsonArray("nodes"), "b used a's, made none of its own");
+  }
+
+  @Test
+  @Order(6)
   void aKilledNodeEndsItsStreamsTheSurvivorsServeAndItRejoins() throws Exception {
     JsonObject llms = new JsonObject()
       .put("victim", new JsonObject().put("type", "custom").put("config", ticking(new JsonObject().put("intervalMs", 20))))
-      .put("lonely", new JsonObject().put("type", "custom").put("config", ticking(new JsonObject())));
+      .put("lonely", new JsonObject().put("type", "custom").put("config", ticking(new JsonObject())))
+      // Another type than the cluster's default (llamacpp): c creates none, it uses a's.
+      .put("default", new JsonObject().put("type", "custom").put("config", ticking(new JsonObject())));
     ClusterNode c = start("c", 2, llms);
+    awaitServed(c, "default");
+    ClusterNode.Reply viaC = c.post("/v1/chat/completions", chat("default", 3));
+    assertEquals("stories260K", viaC.body().getString("model"), viaC.body().encode());
+    assertTrue(c.log().contains("this node does not create it"), "c warns of its other default type");
     assertEquals(201, a.post("/llms", createBody("victim", new JsonObject().put("intervalMs", 20)
       .put("replica", true))).status());
     awaitNodes("victim", 2);

@@ -1,11 +1,15 @@
 package org.memorall.llm.gateway;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The gateway's chat-completion and embeddings metrics. Labels are the LLM that answered (a registry name, or {@code none} when
@@ -21,6 +25,8 @@ final class GatewayMetrics {
   private static final Duration[] FIRST_TOKEN_BUCKETS = seconds(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30);
 
   private final MeterRegistry meters;
+  /** The meters already registered, by name and labels: registering again on every request costs a lookup. */
+  private final Map<String, Meter> registered = new ConcurrentHashMap<>();
 
   GatewayMetrics(MeterRegistry meters) {
     this.meters = meters;
@@ -32,14 +38,14 @@ final class GatewayMetrics {
       "Chat completion time, from arrival to the last byte", LATENCY_BUCKETS, llm, status, record);
     long firstToken = record.timeToFirstTokenNanos();
     if (firstToken >= 0) {
-      Timer.builder("llm_time_to_first_token").description("Streamed chat completions: arrival to first token")
-        .serviceLevelObjectives(FIRST_TOKEN_BUCKETS).tag("llm", llm).register(meters)
-        .record(firstToken, TimeUnit.NANOSECONDS);
+      meter("llm_time_to_first_token", llm, "", () -> Timer.builder("llm_time_to_first_token")
+        .description("Streamed chat completions: arrival to first token").serviceLevelObjectives(FIRST_TOKEN_BUCKETS)
+        .tag("llm", llm).register(meters), Timer.class).record(firstToken, TimeUnit.NANOSECONDS);
     }
     int tokens = record.tokens();
     if (tokens > 0) {
-      Counter.builder("llm_tokens_generated").description("Completion tokens generated").tag("llm", llm)
-        .register(meters).increment(tokens);
+      meter("llm_tokens_generated", llm, "", () -> Counter.builder("llm_tokens_generated")
+        .description("Completion tokens generated").tag("llm", llm).register(meters), Counter.class).increment(tokens);
     }
   }
 
@@ -54,9 +60,15 @@ final class GatewayMetrics {
   private void counted(String counter, String counterHelp, String timer, String timerHelp, Duration[] buckets,
                        String llm, int status, RequestRecord record) {
     String code = String.valueOf(status);
-    Counter.builder(counter).description(counterHelp).tags("llm", llm, "status", code).register(meters).increment();
-    Timer.builder(timer).description(timerHelp).serviceLevelObjectives(buckets).tags("llm", llm, "status", code)
-      .register(meters).record(System.nanoTime() - record.startNanos, TimeUnit.NANOSECONDS);
+    meter(counter, llm, code, () -> Counter.builder(counter).description(counterHelp).tags("llm", llm, "status", code)
+      .register(meters), Counter.class).increment();
+    meter(timer, llm, code, () -> Timer.builder(timer).description(timerHelp).serviceLevelObjectives(buckets)
+      .tags("llm", llm, "status", code).register(meters), Timer.class)
+      .record(System.nanoTime() - record.startNanos, TimeUnit.NANOSECONDS);
+  }
+
+  private <M extends Meter> M meter(String name, String llm, String status, Supplier<M> register, Class<M> type) {
+    return type.cast(registered.computeIfAbsent(name + '\0' + llm + '\0' + status, key -> register.get()));
   }
 
   private static Duration[] seconds(double... values) {

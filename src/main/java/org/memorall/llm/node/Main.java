@@ -43,6 +43,7 @@ public final class Main {
     NodeConfig loaded;
     try {
       loaded = NodeConfig.load(boot).await(30, TimeUnit.SECONDS);
+      loaded.eventLoops(); // a bad value stops the node here, with the reason
     } catch (Exception e) {
       log.severe("The configuration cannot be read: " + e.getMessage());
       System.exit(1);
@@ -53,7 +54,7 @@ public final class Main {
     if (command != null) {
       System.exit(command.run(Arrays.copyOfRange(args, 1, args.length), loaded.modelsDir()));
     }
-    Vertx vertx = startVertx(loaded.cluster(), clusterFlag, log);
+    Vertx vertx = startVertx(loaded, clusterFlag, log);
     AtomicReference<Node> started = new AtomicReference<>();
     AtomicLong graceMs = new AtomicLong();
     // SIGTERM, Ctrl-C: stop accepting, let the streams in flight finish within the grace period, end the rest
@@ -86,14 +87,15 @@ public final class Main {
    * Vert.x with its own metrics in the registry that /metrics shows; clustered over Hazelcast when asked
    * ({@code --cluster}, {@code LLM_CLUSTER=true} or {@code cluster.enabled}).
    */
-  private static Vertx startVertx(ClusterSettings cluster, boolean clusterFlag, Logger log) throws Exception {
+  private static Vertx startVertx(NodeConfig config, boolean clusterFlag, Logger log) throws Exception {
+    ClusterSettings cluster = config.cluster();
     if (!clusterFlag && !cluster.enabled()) {
-      return Metrics.vertx();
+      return Metrics.vertx(config.vertxOptions());
     }
     System.setProperty("hazelcast.phone.home.enabled", "false");
     System.setProperty("hazelcast.logging.type", "jdk");
     try {
-      VertxOptions options = new VertxOptions();
+      VertxOptions options = config.vertxOptions();
       options.getEventBusOptions().setHost(cluster.eventBusHost()).setPort(cluster.eventBusPort());
       Vertx vertx = Metrics.clusteredVertx(options, new HazelcastClusterManager(cluster.hazelcast()))
         .await(120, TimeUnit.SECONDS);

@@ -5,6 +5,7 @@ import io.vertx.config.ConfigRetrieverOptions;
 import io.vertx.config.ConfigStoreOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.memorall.llm.registry.RegistryConfig;
@@ -27,6 +28,8 @@ public final class NodeConfig {
 
   /** Environment variable (or system property) with gateway API keys, comma-separated, added to the configured ones. */
   public static final String API_KEYS_ENV = "LLM_API_KEYS";
+  /** Environment variable (or system property) for {@code eventLoops}. */
+  public static final String EVENT_LOOPS_ENV = "LLM_EVENT_LOOPS";
 
   private final JsonObject json;
 
@@ -37,7 +40,8 @@ public final class NodeConfig {
   /** Reads the configuration file and the overrides. A missing file means the built-in defaults. */
   public static Future<NodeConfig> load(Vertx vertx) {
     String file = System.getenv().getOrDefault("CONFIG_FILE", System.getProperty("CONFIG_FILE", "conf/config.json"));
-    JsonArray keys = new JsonArray().add("HTTP_PORT").add("HTTP_HOST").add("MODELS_DIR").add(API_KEYS_ENV);
+    JsonArray keys = new JsonArray().add("HTTP_PORT").add("HTTP_HOST").add("MODELS_DIR").add(API_KEYS_ENV)
+      .add(EVENT_LOOPS_ENV);
     ClusterSettings.KEYS.forEach(keys::add);
     ConfigRetrieverOptions options = new ConfigRetrieverOptions().setIncludeDefaultStores(false)
       .addStore(new ConfigStoreOptions().setType("file").setOptional(true).setConfig(new JsonObject().put("path", file)))
@@ -63,6 +67,34 @@ public final class NodeConfig {
   /** The largest request body the gateway accepts (413 beyond). */
   public long maxBodyBytes() {
     return http().getLong("maxBodyBytes", 4L * 1024 * 1024);
+  }
+
+  /**
+   * Event-loop threads of the node's Vert.x ({@code eventLoops}, default 1). With one, the gateway, the registry and
+   * the providers run on the same thread, so a request or a token passes between them without waking another thread
+   * (README "Performance"); llama.cpp computes on threads of its own either way. More loops only help a node
+   * proxying many thousands of requests a second to remote LLMs.
+   */
+  public int eventLoops() {
+    Object value = json.getValue(EVENT_LOOPS_ENV, json.getValue("eventLoops"));
+    if (value == null) {
+      return 1;
+    }
+    try {
+      int loops = Integer.parseInt(value.toString().trim());
+      if (loops >= 1) {
+        return loops;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException("eventLoops (or " + EVENT_LOOPS_ENV + ") must be a whole number of at least 1, "
+      + "not '" + value + "'");
+  }
+
+  /** The options of the node's Vert.x that this configuration sets (the cluster's are added by Main). */
+  public VertxOptions vertxOptions() {
+    return new VertxOptions().setEventLoopPoolSize(eventLoops());
   }
 
   /** How long streams in flight may run on after a shutdown began (SIGTERM) before they end with an error. */

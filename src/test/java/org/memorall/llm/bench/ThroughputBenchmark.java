@@ -146,7 +146,9 @@ class ThroughputBenchmark {
 
   private Measured measure(Model model) throws Exception {
     Measured m = new Measured();
-    Vertx server = Metrics.vertx(); // as Main builds it: with Vert.x's metrics on
+    // As Main builds it: Vert.x's metrics on, the node's event loops (-DLLM_EVENT_LOOPS=n to compare).
+    Vertx server = Metrics.vertx(new NodeConfig(new JsonObject()
+      .put(NodeConfig.EVENT_LOOPS_ENV, System.getProperty(NodeConfig.EVENT_LOOPS_ENV))).vertxOptions());
     Vertx client = Vertx.vertx(); // the benchmark's HTTP client stands for another process: own event loops
     ExecutorService pool = Executors.newFixedThreadPool(PARALLEL);
     ModelParameters params = new ModelParameters().setModel(model.file.toString()).setThreads(1)

@@ -11,6 +11,8 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The configuration file, then environment variables or system properties of the same names. */
 class NodeConfigTest {
@@ -23,6 +25,7 @@ class NodeConfigTest {
     System.clearProperty("HTTP_PORT");
     System.clearProperty("HTTP_HOST");
     System.clearProperty("MODELS_DIR");
+    System.clearProperty(NodeConfig.EVENT_LOOPS_ENV);
     vertx.close().await(10, TimeUnit.SECONDS);
   }
 
@@ -35,6 +38,23 @@ class NodeConfigTest {
     assertEquals(Path.of(System.getProperty("user.home"), ".cache", "llm-runtime", "models"), config.modelsDir());
     assertEquals("default", config.registry().defaultName());
     assertEquals("llamacpp", config.registry().defaultType());
+    assertEquals(1, config.eventLoops());
+    assertEquals(1, config.vertxOptions().getEventLoopPoolSize());
+  }
+
+  @Test
+  void eventLoopsComeFromTheFileOrTheEnvironmentAndABadValueIsNamed(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("config.json");
+    Files.writeString(file, new JsonObject().put("eventLoops", 3).encode());
+    System.setProperty("CONFIG_FILE", file.toString());
+    assertEquals(3, NodeConfig.load(vertx).await(10, TimeUnit.SECONDS).vertxOptions().getEventLoopPoolSize());
+    System.setProperty(NodeConfig.EVENT_LOOPS_ENV, "2");
+    assertEquals(2, NodeConfig.load(vertx).await(10, TimeUnit.SECONDS).eventLoops());
+    for (Object bad : new Object[] {0, -1, "many", 1.5}) {
+      NodeConfig config = new NodeConfig(new JsonObject().put("eventLoops", bad));
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, config::eventLoops);
+      assertTrue(e.getMessage().contains("eventLoops") && e.getMessage().contains(String.valueOf(bad)), e.getMessage());
+    }
   }
 
   @Test

@@ -17,6 +17,7 @@ import org.memorall.llm.TestNode;
 import org.memorall.llm.bench.BenchReport;
 import org.memorall.llm.bench.Samples;
 import org.memorall.llm.metrics.Metrics;
+import org.memorall.llm.node.NodeConfig;
 
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
@@ -48,7 +49,9 @@ class ProxyBenchmark {
   @Test
   void report() throws Exception {
     Vertx upstreamVertx = Vertx.vertx();
-    Vertx gatewayVertx = Metrics.vertx(); // as Main builds it: with Vert.x's metrics on
+    // As Main builds it: Vert.x's metrics on, the node's event loops (-DLLM_EVENT_LOOPS=n to compare).
+    Vertx gatewayVertx = Metrics.vertx(new NodeConfig(new JsonObject()
+      .put(NodeConfig.EVENT_LOOPS_ENV, System.getProperty(NodeConfig.EVENT_LOOPS_ENV))).vertxOptions());
     Vertx clientVertx = Vertx.vertx();
     try {
       FakeUpstream upstream = FakeUpstream.start(upstreamVertx).await(30, TimeUnit.SECONDS);

@@ -10,6 +10,7 @@ import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.streams.ReadStream;
+import org.memorall.llm.stream.BatchCodec;
 import org.memorall.llm.stream.StreamOptions;
 
 import java.util.ArrayDeque;
@@ -58,6 +59,7 @@ public final class LlmStream<T> implements ReadStream<T> {
   public static <T> LlmStream<T> open(Vertx vertx, String address, String action, JsonObject body,
                                        DeliveryOptions options, Function<JsonObject, T> mapper) {
     LlmStream<T> stream = new LlmStream<>(mapper);
+    BatchCodec.registerOn(vertx);
     DeliveryOptions opts = new DeliveryOptions(options == null ? new DeliveryOptions() : options)
       .addHeader("action", action)
       .setSendTimeout(StreamOptions.IDLE_TIMEOUT_MS);

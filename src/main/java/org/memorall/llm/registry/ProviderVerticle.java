@@ -157,7 +157,7 @@ public final class ProviderVerticle extends VerticleBase {
     served
       .onSuccess(model -> {
         long size = model.toJson().getLong("size_bytes", 1L); // so that bytes never go down at the last event
-        producer.write(ServeProgress.of("ready", size, size).toJson().put("model", model.toJson()));
+        producer.write(ServeProgress.of("ready", size, size).toJson().put("model", model.toJson().copy()));
         producer.end();
       })
       .onFailure(producer::fail);

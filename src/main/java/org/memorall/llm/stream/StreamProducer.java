@@ -25,7 +25,9 @@ public final class StreamProducer {
   private final Context context;
   private final ConcurrentLinkedQueue<JsonObject> queue = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean flushScheduled = new AtomicBoolean();
-  private final DeliveryOptions batchOptions = new DeliveryOptions().setSendTimeout(StreamOptions.IDLE_TIMEOUT_MS);
+  private final DeliveryOptions batchOptions = new DeliveryOptions().setSendTimeout(StreamOptions.IDLE_TIMEOUT_MS)
+    .setCodecName(BatchCodec.NAME);
+  private static final DeliveryOptions TERMINAL_OPTIONS = new DeliveryOptions().setCodecName(BatchCodec.NAME);
   private volatile JsonObject terminal;
   private volatile boolean closed;
   private volatile Runnable cancelHandler;
@@ -42,9 +44,11 @@ public final class StreamProducer {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.pending = opening;
+    BatchCodec.registerOn(vertx);
     this.heartbeatTimer = vertx.setPeriodic(StreamOptions.HEARTBEAT_MS, id -> heartbeat());
   }
 
+  /** Writes {@code item}, which then belongs to the stream: it reaches the consumer in this JVM uncopied. */
   public void write(JsonObject item) {
     if (closed || terminal != null) {
       return;
@@ -125,7 +129,7 @@ public final class StreamProducer {
       Message<?> m = pending;
       pending = null;
       close();
-      m.reply(withMeta(last.copy().put("items", items)));
+      m.reply(withMeta(last.copy().put("items", items)), TERMINAL_OPTIONS);
     } else if (!items.isEmpty()) {
       send(withMeta(new JsonObject().put("items", items)));
     }

@@ -27,7 +27,7 @@ public final class StreamProducer {
   private final AtomicBoolean flushScheduled = new AtomicBoolean();
   private final DeliveryOptions batchOptions = new DeliveryOptions().setSendTimeout(StreamOptions.IDLE_TIMEOUT_MS)
     .setCodecName(BatchCodec.NAME);
-  private static final DeliveryOptions TERMINAL_OPTIONS = new DeliveryOptions().setCodecName(BatchCodec.NAME);
+  private final DeliveryOptions terminalOptions = new DeliveryOptions().setCodecName(BatchCodec.NAME);
   private volatile JsonObject terminal;
   private volatile boolean closed;
   private volatile Runnable cancelHandler;
@@ -129,7 +129,7 @@ public final class StreamProducer {
       Message<?> m = pending;
       pending = null;
       close();
-      m.reply(withMeta(last.copy().put("items", items)), TERMINAL_OPTIONS);
+      m.reply(withMeta(last.copy().put("items", items)), terminalOptions);
     } else if (!items.isEmpty()) {
       send(withMeta(new JsonObject().put("items", items)));
     }

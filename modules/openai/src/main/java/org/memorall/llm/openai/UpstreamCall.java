@@ -58,6 +58,7 @@ final class UpstreamCall {
   private long totalTimer = -1;
   private long firstTimer = -1;
   private long idleTimer = -1;
+  private long lastActivityNanos;
 
   UpstreamCall(Vertx vertx, HttpClient client, OpenAiConfig config, UpstreamErrors errors, RequestOptions options,
                Buffer body, Mode mode, Receiver receiver, Consumer<UpstreamCall> onDone) {
@@ -208,16 +209,29 @@ final class UpstreamCall {
     }
   }
 
-  /** Restarts the idle clock; before a stream's first chunk the first-token clock runs instead. */
+  /**
+   * Restarts the idle clock; before a stream's first chunk the first-token clock runs instead. Called for every piece
+   * received, so it only notes the time: the one timer, when it fires, waits again for what is left.
+   */
   private void touch() {
     if (done || mode == Mode.STREAM && !sawChunk) {
       return;
     }
-    if (idleTimer != -1) {
-      vertx.cancelTimer(idleTimer);
+    lastActivityNanos = System.nanoTime();
+    if (idleTimer == -1) {
+      armIdleTimer(timeouts.idleMs);
     }
-    idleTimer = vertx.setTimer(timeouts.idleMs,
-      id -> fail(errors.timeout("sent nothing in the middle of the answer", "idleMs", timeouts.idleMs)));
+  }
+
+  private void armIdleTimer(long delayMs) {
+    idleTimer = vertx.setTimer(Math.max(1, delayMs), id -> {
+      long idleMs = (System.nanoTime() - lastActivityNanos) / 1_000_000;
+      if (idleMs >= timeouts.idleMs) {
+        fail(errors.timeout("sent nothing in the middle of the answer", "idleMs", timeouts.idleMs));
+      } else if (!done) {
+        armIdleTimer(timeouts.idleMs - idleMs);
+      }
+    });
   }
 
   private void succeed(Runnable outcome) {

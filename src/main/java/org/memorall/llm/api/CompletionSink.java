@@ -8,6 +8,9 @@ package org.memorall.llm.api;
  * exactly one terminal call ({@code end}, {@code response} or {@link #fail}); calls after it are ignored.
  * When the consumer goes away or cancels, the {@link #onCancel} action runs once and the provider should stop
  * generating and free what it holds.
+ * <p>
+ * A chunk or response given to the sink belongs to the stream from then on: the provider must not change or reuse
+ * it (within a JVM it reaches the consumer without a copy).
  */
 public interface CompletionSink {
 

@@ -4,6 +4,7 @@ import de.kherud.llama.InferenceParameters;
 import de.kherud.llama.LlamaIterator;
 import de.kherud.llama.LlamaModel;
 import de.kherud.llama.ModelParameters;
+import de.kherud.llama.SlotParameter;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -36,7 +37,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Decode tokens/s and time to first token, SSE through the gateway against java-llama.cpp called directly, for 1,
  * 2, 4 and 8 concurrent streams, with the bundled 260K model (overhead-bound) and a random-weight 35M LLaMA
- * (compute-bound). Greedy, {@code ignore_eos}, the same llama.cpp settings on both paths (1 thread, 8 slots). The
+ * (compute-bound). Greedy, {@code ignore_eos}, the same llama.cpp settings on both paths (1 thread, 8 slots, the
+ * i-th concurrent stream in slot i: what the provider picks, set on the direct path too). The
  * two paths take turns within every round, so drift and the other loads of the machine hit both alike. Writes
  * {@code target/bench/throughput.{md,json}} and the chart {@code target/bench/throughput.png}. A benchmark: it
  * asserts nothing about speed. Run with {@code ./bench.sh} or
@@ -81,13 +83,16 @@ class ThroughputBenchmark {
     }
 
     BenchReport report = new BenchReport("throughput", "Decode throughput and time to first token");
-    report.line(String.format("Greedy, `ignore_eos`, prompt \"%s\", llama.cpp with 1 thread and %d slots on both paths; "
+    report.line(String.format("Greedy, `ignore_eos`, prompt \"%s\", llama.cpp with 1 thread and %d slots on both paths (the i-th "
+      + "concurrent stream in slot i on both: the provider's choice, set on the direct path too); "
       + "median [min-max] of %d rounds in which the two paths take turns. Tokens/s is the total over all streams. CPU µs/token: CPU time of the whole JVM "
-      + "(engine, node and the benchmark's client) per token; the difference between the paths is what the node costs.",
+      + "(engine, node and the benchmark's client) per token; the difference between the paths is what the node costs. "
+      + "Paired: gateway ÷ direct within each round (the two runs back to back), median [min-max] over the rounds.",
       PROMPT, PARALLEL, ROUNDS));
     report.line("");
-    report.line("| model | streams | direct tok/s | gateway SSE tok/s | gateway / direct | CPU µs/token direct / gateway |");
-    report.line("|---|---|---|---|---|---|");
+    report.line("| model | streams | direct tok/s | gateway SSE tok/s | gateway / direct | paired gateway / direct "
+      + "| CPU µs/token direct / gateway |");
+    report.line("|---|---|---|---|---|---|---|");
     JsonArray jsonModels = new JsonArray();
     List<String> ttftLines = new ArrayList<>();
     ThroughputChart chart = new ThroughputChart(CONCURRENCY);
@@ -96,11 +101,11 @@ class ThroughputBenchmark {
       JsonArray rows = new JsonArray();
       for (int c = 0; c < CONCURRENCY.length; c++) {
         double ratio = m.gateway[c].median() / m.direct[c].median();
-        report.line(String.format("| %s | %d | %s | %s | %.2f | %.0f / %.0f |", model.label, CONCURRENCY[c],
-          m.direct[c].spread("%.0f"), m.gateway[c].spread("%.0f"), ratio, m.directCpu[c].median(),
-          m.gatewayCpu[c].median()));
+        report.line(String.format("| %s | %d | %s | %s | %.2f | %s | %.0f / %.0f |", model.label, CONCURRENCY[c],
+          m.direct[c].spread("%.0f"), m.gateway[c].spread("%.0f"), ratio, m.pairedRatio[c].spread("%.2f"),
+          m.directCpu[c].median(), m.gatewayCpu[c].median()));
         rows.add(new JsonObject().put("streams", CONCURRENCY[c]).put("direct", m.direct[c].toJson())
-          .put("gateway", m.gateway[c].toJson()).put("ratio", ratio)
+          .put("gateway", m.gateway[c].toJson()).put("ratio", ratio).put("pairedRatio", m.pairedRatio[c].toJson())
           .put("cpuMicrosPerToken", new JsonObject().put("direct", m.directCpu[c].toJson())
             .put("gateway", m.gatewayCpu[c].toJson())));
       }
@@ -132,6 +137,8 @@ class ThroughputBenchmark {
     final Samples[] gateway = samples();
     final Samples[] directCpu = samples();
     final Samples[] gatewayCpu = samples();
+    /** Gateway ÷ direct of each round, the two taken back to back: drift between rounds cancels out. */
+    final Samples[] pairedRatio = samples();
     final Samples directTtft = new Samples();
     final Samples gatewayTtft = new Samples();
 
@@ -186,6 +193,7 @@ class ThroughputBenchmark {
       for (int r = 0; r < ROUNDS; r++) {
         for (int c = 0; c < CONCURRENCY.length; c++) {
           int streams = CONCURRENCY[c];
+          double[] tokensPerSecond = new double[2]; // direct, gateway
           for (int turn = 0; turn < 2; turn++) {
             boolean directTurn = (turn + r) % 2 == 0; // alternate which path goes first
             long cpu0 = CPU.getProcessCpuTime();
@@ -199,9 +207,11 @@ class ThroughputBenchmark {
             if (outputs < streams) {
               throw new AssertionError("expected " + streams * model.tokens + " tokens, got " + outputs + " outputs");
             }
-            (directTurn ? m.direct : m.gateway)[c].add((double) streams * model.tokens / seconds);
+            tokensPerSecond[directTurn ? 0 : 1] = (double) streams * model.tokens / seconds;
+            (directTurn ? m.direct : m.gateway)[c].add(tokensPerSecond[directTurn ? 0 : 1]);
             (directTurn ? m.directCpu : m.gatewayCpu)[c].add((CPU.getProcessCpuTime() - cpu0) / 1e3 / (streams * model.tokens));
           }
+          m.pairedRatio[c].add(tokensPerSecond[1] / tokensPerSecond[0]);
         }
       }
     } finally {
@@ -217,10 +227,13 @@ class ThroughputBenchmark {
     throws Exception {
     List<java.util.concurrent.Future<Long>> futures = new ArrayList<>();
     for (int i = 0; i < streams; i++) {
+      int slot = i;
       futures.add(pool.submit(() -> {
         long t0 = System.nanoTime();
-        InferenceParameters ip = new InferenceParameters(PROMPT).setNPredict(tokens).setTemperature(0f)
-          .setIgnoreEos(true);
+        // The slot the provider picks for the same requests (its Slots: the i-th of concurrent equal prompts gets
+        // slot i), so that both paths run the same engine schedule over the same cache cells.
+        InferenceParameters ip = SlotParameter.set(new InferenceParameters(PROMPT).setNPredict(tokens)
+          .setTemperature(0f).setIgnoreEos(true), slot);
         LlamaIterator it = llama.generate(ip).iterator();
         long n = 0;
         boolean first = true;

@@ -1,5 +1,6 @@
 package org.memorall.llm.gateway;
 
+import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.StaticHandler;
@@ -20,7 +21,9 @@ final class PlaygroundRoutes {
 
   void mount(Router router) {
     StaticHandler files = StaticHandler.create("webroot").setCachingEnabled(false); // a new jar serves new files
-    router.get("/").handler(PlaygroundRoutes::securityHeaders).handler(files);
+    // HEAD too: uptime checks and curl -I ask the page that way.
+    router.route("/").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(PlaygroundRoutes::securityHeaders)
+      .handler(files);
     // Assets, not API: left out of the OpenAPI document. (The page is also at /playground/, with the same headers.)
     router.route("/playground/*").handler(PlaygroundRoutes::securityHeaders).handler(files);
   }

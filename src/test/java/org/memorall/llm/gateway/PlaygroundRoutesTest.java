@@ -70,14 +70,27 @@ class PlaygroundRoutesTest {
     Http.error(new Http(http.port, KEY).get("/playground/nothing.js"), 404);
   }
 
+  @Test
+  void aHeadOfThePageIsAnsweredWithoutABody() throws IOException {
+    String response = raw("HEAD", "/");
+    assertEquals("200", response.substring(9, 12), response);
+    int pageBytes = http.get("/").body().getBytes(StandardCharsets.UTF_8).length;
+    assertTrue(response.toLowerCase().contains("content-length: " + pageBytes + "\r\n"), "the page's length: " + response);
+    assertTrue(response.endsWith("\r\n\r\n"), "no body after the headers: " + response);
+  }
+
   /** The status of a GET of {@code path} sent exactly as written (an HTTP client would normalize it). */
   private static int rawStatus(String path) throws IOException {
+    return Integer.parseInt(raw("GET", path).substring(9, 12));
+  }
+
+  /** The whole response to {@code method path}, sent exactly as written, on a connection closed after it. */
+  private static String raw(String method, String path) throws IOException {
     try (Socket socket = new Socket("127.0.0.1", http.port)) {
-      socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+      socket.getOutputStream().write((method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         .getBytes(StandardCharsets.US_ASCII));
       InputStream in = socket.getInputStream();
-      String response = new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
-      return Integer.parseInt(response.substring(9, 12));
+      return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
     }
   }
 }

@@ -41,8 +41,7 @@ public final class BackgroundConsoleHandler extends Handler {
     this(System.err, CAPACITY);
     LogManager manager = LogManager.getLogManager();
     String prefix = getClass().getName();
-    String level = manager.getProperty(prefix + ".level");
-    setLevel(level == null ? Level.INFO : Level.parse(level.trim()));
+    setLevel(level(manager.getProperty(prefix + ".level")));
     setFormatter(formatter(manager.getProperty(prefix + ".formatter")));
   }
 
@@ -66,6 +65,8 @@ public final class BackgroundConsoleHandler extends Handler {
       write(List.of(record)); // logged while the JVM exits: written at once rather than lost
     } else if (!queue.offer(record)) {
       dropped.incrementAndGet();
+    } else if (closed) {
+      writeQueued(); // close() ran between the check and the offer: its drain may have missed this record
     }
   }
 
@@ -74,7 +75,10 @@ public final class BackgroundConsoleHandler extends Handler {
   public void flush() {
   }
 
-  /** Writes what is still queued (waiting at most {@value #CLOSE_WAIT_MS} ms), then writes synchronously. */
+  /**
+   * Lets the writer write what is queued (waiting at most {@value #CLOSE_WAIT_MS} ms); later records are written
+   * synchronously.
+   */
   @Override
   public void close() {
     closed = true;
@@ -84,9 +88,17 @@ public final class BackgroundConsoleHandler extends Handler {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    if (!writer.isAlive()) {
+      writeQueued();
+    } // else the writer is stuck on a blocked stderr: waiting for it would hang the JVM's exit
+  }
+
+  private void writeQueued() {
     List<LogRecord> rest = new ArrayList<>();
     queue.drainTo(rest);
-    write(rest);
+    if (!rest.isEmpty()) {
+      write(rest);
+    }
   }
 
   private void writeLoop() {
@@ -121,6 +133,15 @@ public final class BackgroundConsoleHandler extends Handler {
       }
     }
     out.flush();
+  }
+
+  /** The configured level; INFO when there is none or it is not a level (as ConsoleHandler does). */
+  private static Level level(String name) {
+    try {
+      return name == null ? Level.INFO : Level.parse(name.trim());
+    } catch (IllegalArgumentException e) {
+      return Level.INFO;
+    }
   }
 
   private static Formatter formatter(String className) {

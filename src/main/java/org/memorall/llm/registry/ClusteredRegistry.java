@@ -109,7 +109,11 @@ final class ClusteredRegistry implements LlmService {
     }
     JsonObject record = record(canonical);
     return reserve(name, record).compose(prior -> {
-      if (prior != null && (!replica || !canonical.equals(prior.getString("type")))) {
+      boolean sameType = prior != null && canonical.equals(prior.getString("type"));
+      // The default's name reserved for this type but not created yet (no node serves it): as on one node, an
+      // explicit create of that type makes it.
+      boolean unusedDefault = sameType && name.equals(local.defaultName()) && !local.cluster().serves(name);
+      if (prior != null && !unusedDefault && (!replica || !sameType)) {
         return Future.failedFuture(LlmErrors.conflict("LLM '" + name + "' already exists (" + prior.getString("type")
           + ", created on node '" + prior.getString("node") + "')" + (replica ? "" : "; to serve it on this node "
           + "too, create it with \"" + REPLICA + "\": true and the same type")));

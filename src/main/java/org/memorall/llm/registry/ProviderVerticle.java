@@ -150,7 +150,7 @@ public final class ProviderVerticle extends VerticleBase {
     StreamProducer producer = track(new StreamProducer(vertx, message));
     Future<ModelInfo> served;
     try {
-      served = provider.serve(new ServeRequest(message.body()), progress -> producer.write(progress.toJson()));
+      served = provider.serve(new ServeRequest(message.body()), progress -> producer.write(progress.toJson().copy()));
     } catch (RuntimeException | Error e) {
       served = Future.failedFuture(e);
     }

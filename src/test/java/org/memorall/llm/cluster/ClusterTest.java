@@ -237,7 +237,7 @@ class ClusterTest {
 
   @Test
   @Order(5)
-  void theDefaultLlmIsOneLlmOfTheClusterCreatedOnFirstUse() throws Exception {
+  void theDefaultLlmIsOneLlmOfTheClusterAndItsNameIsReservedForItsType() throws Exception {
     for (ClusterNode node : List.of(a, b)) {
       assertEquals(404, node.get("/llms/default").status(), node.name + ": it exists from its first use");
       assertFalse(node.get("/llms").body().encode().contains("\"default\""), node.name);
@@ -247,6 +247,9 @@ class ClusterTest {
       assertEquals(409, otherType.status(), node.name + ": the default's name is taken, with llamacpp: "
         + otherType.body().encode());
     }
+    // Its own type may still create it before its first use, as on one node: the name is only reserved for it.
+    ClusterNode.Reply created = a.post("/llms", new JsonObject().put("name", "default").put("type", "llamacpp"));
+    assertEquals(201, created.status(), created.body().encode());
 
     ClusterNode.Reply told = a.post("/v1/chat/completions", chat("default", 3));
     assertEquals(200, told.status(), told.body().encode());

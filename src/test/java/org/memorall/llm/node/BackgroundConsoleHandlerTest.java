@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.logging.Formatter;
 import java.util.logging.Level;
+import java.util.logging.LogManager;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import java.util.regex.Pattern;
@@ -90,6 +91,21 @@ class BackgroundConsoleHandlerTest {
     long dropped = Pattern.compile("(\\d+) log records were dropped").matcher(text).results()
       .mapToLong(m -> Long.parseLong(m.group(1))).sum();
     assertEquals(1000 - kept, dropped, text);
+  }
+
+  @Test
+  void aBadLevelInTheConfigurationFallsBackToInfo() throws Exception {
+    LogManager manager = LogManager.getLogManager();
+    String key = BackgroundConsoleHandler.class.getName() + ".level";
+    String before = manager.getProperty(key);
+    manager.updateConfiguration(k -> k.equals(key) ? (o, n) -> "Info" : (o, n) -> o);
+    try {
+      BackgroundConsoleHandler handler = new BackgroundConsoleHandler();
+      assertEquals(Level.INFO, handler.getLevel());
+      handler.close();
+    } finally {
+      manager.updateConfiguration(k -> k.equals(key) ? (o, n) -> before : (o, n) -> o);
+    }
   }
 
   @Test

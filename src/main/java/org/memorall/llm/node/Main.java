@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Arrays;
 import java.util.ServiceLoader;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -32,6 +33,10 @@ public final class Main {
   }
 
   public static void main(String[] args) throws Exception {
+    if (System.getProperty("java.util.logging.manager") == null) {
+      // Before anything logs: keeps logging alive while the shutdown hook below drains the node.
+      System.setProperty("java.util.logging.manager", NodeLogManager.class.getName());
+    }
     configureLogging();
     Logger log = Logger.getLogger(Main.class.getName());
     boolean clusterFlag = args.length > 0 && CLUSTER_FLAG.equals(args[0]);
@@ -59,6 +64,8 @@ public final class Main {
     AtomicLong graceMs = new AtomicLong();
     // SIGTERM, Ctrl-C: stop accepting, let the streams in flight finish within the grace period, end the rest
     // with an error, then close Vert.x. The JVM waits for this thread.
+    CountDownLatch hookDone = new CountDownLatch(1);
+    NodeLogManager.holdResetUntil(hookDone, NodeConfig.DEFAULT_SHUTDOWN_GRACE_MS + 35_000);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       Node node = started.get();
       try {
@@ -66,11 +73,14 @@ public final class Main {
         drained.eventually(vertx::close).await(graceMs.get() + 30_000, TimeUnit.MILLISECONDS);
       } catch (Exception e) {
         // Shutting down anyway.
+      } finally {
+        hookDone.countDown(); // now logging may close (see NodeLogManager)
       }
     }, "llm-shutdown"));
     Future.succeededFuture(loaded)
       .compose(config -> Node.deploy(vertx, config).map(node -> {
         graceMs.set(config.shutdownGraceMs());
+        NodeLogManager.holdResetUntil(hookDone, config.shutdownGraceMs() + 35_000);
         started.set(node);
         String url = "http://" + config.httpHost() + ":" + node.httpPort();
         log.info("LLM runtime listening on " + url + " (OpenAI base URL " + url + "/v1, models in " + config.modelsDir() + ")");

@@ -28,6 +28,7 @@ public final class NodeConfig {
 
   /** Environment variable (or system property) with gateway API keys, comma-separated, added to the configured ones. */
   public static final String API_KEYS_ENV = "LLM_API_KEYS";
+  static final long DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
   /** Environment variable (or system property) for {@code eventLoops}. */
   public static final String EVENT_LOOPS_ENV = "LLM_EVENT_LOOPS";
 
@@ -99,7 +100,7 @@ public final class NodeConfig {
 
   /** How long streams in flight may run on after a shutdown began (SIGTERM) before they end with an error. */
   public long shutdownGraceMs() {
-    return json.getLong("shutdownGraceMs", 10_000L);
+    return json.getLong("shutdownGraceMs", DEFAULT_SHUTDOWN_GRACE_MS);
   }
 
   public Path modelsDir() {

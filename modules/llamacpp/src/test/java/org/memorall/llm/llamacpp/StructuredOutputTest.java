@@ -157,6 +157,9 @@ class StructuredOutputTest {
 
   @Test
   void textIsUnconstrained() throws Exception {
+    // Both compared answers start from the same cached prompt: a prompt evaluated anew and one taken from the cache
+    // may differ in the last bits of the logits (another batch shape), enough to flip a near-tie of greedy decoding.
+    h.complete(story(20));
     String plain = h.complete(story(20)).getContent();
     ChatCompletionRequest request = story(20);
     request.toJson().put("response_format", new JsonObject().put("type", "text"));

@@ -19,7 +19,9 @@ import java.util.logging.SimpleFormatter;
 
 /**
  * java.util.logging's console handler without its cost on the event loop: {@link #publish} only queues the record;
- * a daemon thread formats it and writes to stderr, flushing when the queue is empty. A slow or blocked stderr (a
+ * a daemon thread formats it and writes to stderr. The thread writes what is queued in one write, then waits
+ * {@value #LINGER_MS} ms before it looks again, so under load records travel in batches and the thread that logged
+ * does not wake the writer for each record (waking a thread costs it a system call). A slow or blocked stderr (a
  * full pipe, a busy terminal) never holds the thread that logged: when {@value #CAPACITY} records wait, new ones are
  * dropped and the number dropped is written once there is room. Records queued when the JVM exits are written by
  * {@link #close()} (java.util.logging calls it at exit). Configured in {@code conf/logging.properties} like
@@ -28,6 +30,7 @@ import java.util.logging.SimpleFormatter;
 public final class BackgroundConsoleHandler extends Handler {
 
   static final int CAPACITY = 8192;
+  static final long LINGER_MS = 5;
   private static final long CLOSE_WAIT_MS = 2_000;
 
   private final BlockingQueue<LogRecord> queue;
@@ -70,7 +73,7 @@ public final class BackgroundConsoleHandler extends Handler {
     }
   }
 
-  /** Nothing to do: the writer flushes stderr whenever its queue runs empty. */
+  /** Nothing to do: the writer flushes stderr after every batch. */
   @Override
   public void flush() {
   }
@@ -116,22 +119,37 @@ public final class BackgroundConsoleHandler extends Handler {
       queue.drainTo(batch);
       write(batch);
       batch.clear();
+      linger();
     }
   }
 
+  /** Records logged meanwhile queue up without waking this thread (it does not wait on the queue). */
+  private void linger() {
+    if (!closed) {
+      try {
+        Thread.sleep(LINGER_MS);
+      } catch (InterruptedException e) {
+        // close(): write what is left, then stop
+      }
+    }
+  }
+
+  /** Formats the records and writes them in one piece (stderr flushes at every print that holds a line end). */
   private synchronized void write(List<LogRecord> records) {
+    StringBuilder text = new StringBuilder();
     long lost = dropped.getAndSet(0);
     if (lost > 0) {
-      out.print(getFormatter().format(new LogRecord(Level.WARNING, lost + " log records were dropped: stderr did not "
-        + "keep up")));
+      text.append(getFormatter().format(new LogRecord(Level.WARNING, lost + " log records were dropped: stderr did "
+        + "not keep up")));
     }
     for (LogRecord record : records) {
       try {
-        out.print(getFormatter().format(record));
+        text.append(getFormatter().format(record));
       } catch (RuntimeException e) {
         reportError(null, e, ErrorManager.FORMAT_FAILURE);
       }
     }
+    out.print(text);
     out.flush();
   }
 

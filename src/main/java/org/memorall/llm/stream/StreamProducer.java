@@ -37,7 +37,7 @@ public final class StreamProducer {
   // Only touched on the context.
   private Message<?> pending;
   private long lastSend = System.nanoTime();
-  private long heartbeatTimer = -1;
+  private final Heartbeats heartbeats;
 
   /** Must be created on the context that received {@code opening}. */
   public StreamProducer(Vertx vertx, Message<?> opening) {
@@ -45,7 +45,8 @@ public final class StreamProducer {
     this.context = vertx.getOrCreateContext();
     this.pending = opening;
     BatchCodec.registerOn(vertx);
-    this.heartbeatTimer = vertx.setPeriodic(StreamOptions.HEARTBEAT_MS, id -> heartbeat());
+    this.heartbeats = Heartbeats.of(vertx, context);
+    heartbeats.add(this);
   }
 
   /** Writes {@code item}, which then belongs to the stream: it reaches the consumer in this JVM uncopied. */
@@ -143,7 +144,8 @@ public final class StreamProducer {
     return batch;
   }
 
-  private void heartbeat() {
+  /** Called by {@link Heartbeats} every {@link StreamOptions#HEARTBEAT_MS} on the context. */
+  void heartbeat() {
     if (!closed && pending != null && System.nanoTime() - lastSend >= StreamOptions.HEARTBEAT_MS * 1_000_000L) {
       send(new JsonObject().put("items", new JsonArray()));
     }
@@ -171,10 +173,7 @@ public final class StreamProducer {
 
   private void close() {
     closed = true;
-    if (heartbeatTimer >= 0) {
-      vertx.cancelTimer(heartbeatTimer);
-      heartbeatTimer = -1;
-    }
+    heartbeats.remove(this);
     if (closeHandler != null) {
       closeHandler.run();
     }

@@ -15,6 +15,12 @@ public final class Samples {
     values.add(value);
   }
 
+  public void addAll(Samples other) {
+    for (double value : other.sorted()) {
+      add(value);
+    }
+  }
+
   public synchronized int size() {
     return values.size();
   }

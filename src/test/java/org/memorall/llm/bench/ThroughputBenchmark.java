@@ -37,8 +37,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Decode tokens/s and time to first token, SSE through the gateway against java-llama.cpp called directly, for 1,
  * 2, 4 and 8 concurrent streams, with the bundled 260K model (overhead-bound) and a random-weight 35M LLaMA
- * (compute-bound). Greedy, {@code ignore_eos}, the same llama.cpp settings on both paths (1 thread, 8 slots, the
- * i-th concurrent stream in slot i: what the provider picks, set on the direct path too). The
+ * (compute-bound). Greedy, {@code ignore_eos}, the same llama.cpp settings on both paths (1 thread, or
+ * {@code -Dbench.threads}; 8 slots, the i-th concurrent stream in slot i: what the provider picks, set on the direct
+ * path too). The
  * two paths take turns within every round, so drift and the other loads of the machine hit both alike. Writes
  * {@code target/bench/throughput.{md,json}} and the chart {@code target/bench/throughput.png}. A benchmark: it
  * asserts nothing about speed. Run with {@code ./bench.sh} or
@@ -49,6 +50,7 @@ class ThroughputBenchmark {
 
   private static final String PROMPT = "Once upon a time";
   private static final int ROUNDS = Integer.getInteger("bench.rounds", 5);
+  private static final int THREADS = Integer.getInteger("bench.threads", 1);
   private static final int[] CONCURRENCY = {1, 2, 4, 8};
   private static final int PARALLEL = 8;
   private static final int WARMUP_REQUESTS = Integer.getInteger("bench.warmup", 2000);
@@ -83,12 +85,12 @@ class ThroughputBenchmark {
     }
 
     BenchReport report = new BenchReport("throughput", "Decode throughput and time to first token");
-    report.line(String.format("Greedy, `ignore_eos`, prompt \"%s\", llama.cpp with 1 thread and %d slots on both paths (the i-th "
+    report.line(String.format("Greedy, `ignore_eos`, prompt \"%s\", llama.cpp with %d thread(s) and %d slots on both paths (the i-th "
       + "concurrent stream in slot i on both: the provider's choice, set on the direct path too); "
       + "median [min-max] of %d rounds in which the two paths take turns. Tokens/s is the total over all streams. CPU µs/token: CPU time of the whole JVM "
       + "(engine, node and the benchmark's client) per token; the difference between the paths is what the node costs. "
       + "Paired: gateway ÷ direct within each round (the two runs back to back), median [min-max] over the rounds.",
-      PROMPT, PARALLEL, ROUNDS));
+      PROMPT, THREADS, PARALLEL, ROUNDS));
     report.line("");
     report.line("| model | streams | direct tok/s | gateway SSE tok/s | gateway / direct | paired gateway / direct "
       + "| CPU µs/token direct / gateway |");
@@ -158,14 +160,14 @@ class ThroughputBenchmark {
       .put(NodeConfig.EVENT_LOOPS_ENV, System.getProperty(NodeConfig.EVENT_LOOPS_ENV))).vertxOptions());
     Vertx client = Vertx.vertx(); // the benchmark's HTTP client stands for another process: own event loops
     ExecutorService pool = Executors.newFixedThreadPool(PARALLEL);
-    ModelParameters params = new ModelParameters().setModel(model.file.toString()).setThreads(1)
+    ModelParameters params = new ModelParameters().setModel(model.file.toString()).setThreads(THREADS)
       .setParallel(PARALLEL).setCtxSize(2048 * PARALLEL).disableLog();
-    try (LlamaModel llama = new LlamaModel(params)) {
+    try (LlamaModel llama = loadOnOwnThread(params)) {
       JsonObject config = new JsonObject()
         .put("http", new JsonObject().put("host", "127.0.0.1").put("port", 0))
         .put("modelsDir", modelsDir.toString())
         .put("llms", new JsonObject().put("default", new JsonObject().put("type", "llamacpp")
-          .put("config", new JsonObject().put("parallel", PARALLEL).put("threads", 1)
+          .put("config", new JsonObject().put("parallel", PARALLEL).put("threads", THREADS)
             .put("model", model.file.toString()))));
       Node node = Node.deploy(server, new NodeConfig(config)).await(120, TimeUnit.SECONDS);
       Context context = client.getOrCreateContext();
@@ -220,6 +222,18 @@ class ThroughputBenchmark {
       server.close().await(30, TimeUnit.SECONDS);
     }
     return m;
+  }
+
+  /**
+   * As the provider loads (its LlamaLoader): on a thread that then ends, else with 2 or more threads llama.cpp's
+   * OpenMP barriers sleep at every op (README "The engine's limit").
+   */
+  private static LlamaModel loadOnOwnThread(ModelParameters params) throws Exception {
+    java.util.concurrent.FutureTask<LlamaModel> load = new java.util.concurrent.FutureTask<>(() -> new LlamaModel(params));
+    Thread loader = new Thread(load, "bench-load");
+    loader.start();
+    loader.join();
+    return load.get();
   }
 
   /** {@code streams} concurrent generations with java-llama.cpp; returns the tokens generated. */

@@ -121,7 +121,7 @@ final class LoadedModel {
     long t0 = System.nanoTime();
     LlamaModel llama;
     try {
-      llama = new LlamaModel(params);
+      llama = LlamaLoader.load(params, llmName);
     } catch (RuntimeException e) {
       // The header was fine, the rest is not (truncated, corrupt, unsupported): the file's fault, not the server's.
       throw LlmErrors.of(400, "invalid_request_error", "model", "model_load_failed", "llama.cpp could not load model "

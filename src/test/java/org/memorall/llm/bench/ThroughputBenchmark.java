@@ -32,6 +32,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -229,7 +230,7 @@ class ThroughputBenchmark {
    * OpenMP barriers sleep at every op (README "The engine's limit").
    */
   private static LlamaModel loadOnOwnThread(ModelParameters params) throws Exception {
-    java.util.concurrent.FutureTask<LlamaModel> load = new java.util.concurrent.FutureTask<>(() -> new LlamaModel(params));
+    FutureTask<LlamaModel> load = new FutureTask<>(() -> new LlamaModel(params));
     Thread loader = new Thread(load, "bench-load");
     loader.start();
     loader.join();

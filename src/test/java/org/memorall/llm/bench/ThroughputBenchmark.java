@@ -3,6 +3,7 @@ package org.memorall.llm.bench;
 import de.kherud.llama.InferenceParameters;
 import de.kherud.llama.LlamaIterator;
 import de.kherud.llama.LlamaModel;
+import de.kherud.llama.LlamaOutput;
 import de.kherud.llama.ModelParameters;
 import de.kherud.llama.SlotParameter;
 import io.vertx.core.Context;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.memorall.llm.llamacpp.RandomGguf;
+import org.memorall.llm.llamacpp.TokenReader;
 import org.memorall.llm.metrics.Metrics;
 import org.memorall.llm.node.Node;
 import org.memorall.llm.node.NodeConfig;
@@ -54,6 +56,7 @@ class ThroughputBenchmark {
   private static final int THREADS = Integer.getInteger("bench.threads", 1);
   private static final int[] CONCURRENCY = {1, 2, 4, 8};
   private static final int PARALLEL = 8;
+  private static final boolean DIRECT_READER = Boolean.parseBoolean(System.getProperty("bench.directReader", "true"));
   private static final int WARMUP_REQUESTS = Integer.getInteger("bench.warmup", 2000);
   private static final int TTFT_SAMPLES = Integer.getInteger("bench.ttftSamples", 100);
   private static final com.sun.management.OperatingSystemMXBean CPU =
@@ -164,6 +167,7 @@ class ThroughputBenchmark {
     ModelParameters params = new ModelParameters().setModel(model.file.toString()).setThreads(THREADS)
       .setParallel(PARALLEL).setCtxSize(2048 * PARALLEL).disableLog();
     try (LlamaModel llama = loadOnOwnThread(params)) {
+      TokenReader reader = DIRECT_READER ? new TokenReader("direct") : null;
       JsonObject config = new JsonObject()
         .put("http", new JsonObject().put("host", "127.0.0.1").put("port", 0))
         .put("modelsDir", modelsDir.toString())
@@ -179,20 +183,24 @@ class ThroughputBenchmark {
         sse(context, http, node.httpPort(), 1, 1, null);
       }
       jitWarm = true;
-      for (int warmup = 0; warmup < 2; warmup++) {
-        direct(llama, pool, 2, model.tokens, null);
-        sse(context, http, node.httpPort(), 2, model.tokens, null);
+      // One untimed pass over every concurrency on both paths: the code of each shape is compiled before it is timed
+      // (without it, the JIT compiled ~770 methods and deoptimized ~320 during 10 s of timed rounds: C2 took 12-18 % of
+      // the CPU).
+      for (int streams : CONCURRENCY) {
+        direct(llama, reader, pool, streams, model.tokens, null);
+        sse(context, http, node.httpPort(), streams, model.tokens, null);
       }
       // Time to first token: one short request at a time, the two paths alternately.
       for (int i = 0; i < TTFT_SAMPLES; i++) {
         for (int turn = 0; turn < 2; turn++) {
           if ((turn + i) % 2 == 0) {
-            direct(llama, pool, 1, 2, m.directTtft);
+            direct(llama, reader, pool, 1, 2, m.directTtft);
           } else {
             sse(context, http, node.httpPort(), 1, 2, m.gatewayTtft);
           }
         }
       }
+      BenchProfiler.start();
       for (int r = 0; r < ROUNDS; r++) {
         for (int c = 0; c < CONCURRENCY.length; c++) {
           int streams = CONCURRENCY[c];
@@ -202,7 +210,7 @@ class ThroughputBenchmark {
             long cpu0 = CPU.getProcessCpuTime();
             long t0 = System.nanoTime();
             long outputs = directTurn
-              ? direct(llama, pool, streams, model.tokens, null)
+              ? direct(llama, reader, pool, streams, model.tokens, null)
               : sse(context, http, node.httpPort(), streams, model.tokens, null);
             double seconds = (System.nanoTime() - t0) / 1e9;
             // ignore_eos: every stream decodes exactly its max_tokens. The outputs can be fewer (llama.cpp joins
@@ -217,6 +225,7 @@ class ThroughputBenchmark {
           m.pairedRatio[c].add(tokensPerSecond[1] / tokensPerSecond[0]);
         }
       }
+      BenchProfiler.stop(model.label.replaceAll("[^A-Za-z0-9]+", "-"));
     } finally {
       pool.shutdownNow();
       client.close().await(30, TimeUnit.SECONDS);
@@ -238,7 +247,7 @@ class ThroughputBenchmark {
   }
 
   /** {@code streams} concurrent generations with java-llama.cpp; returns the tokens generated. */
-  private static long direct(LlamaModel llama, ExecutorService pool, int streams, int tokens, Samples ttft)
+  private static long direct(LlamaModel llama, TokenReader reader, ExecutorService pool, int streams, int tokens, Samples ttft)
     throws Exception {
     List<java.util.concurrent.Future<Long>> futures = new ArrayList<>();
     for (int i = 0; i < streams; i++) {
@@ -250,19 +259,39 @@ class ThroughputBenchmark {
         InferenceParameters ip = SlotParameter.set(new InferenceParameters(PROMPT).setNPredict(tokens)
           .setTemperature(0f).setIgnoreEos(true), slot);
         LlamaIterator it = llama.generate(ip).iterator();
-        long n = 0;
-        boolean first = true;
+        long[] n = {0};
+        boolean[] first = {true};
+        TokenReader.Follower follower = new TokenReader.Follower() {
+          @Override
+          public boolean stopping() {
+            return false;
+          }
+
+          @Override
+          public boolean output(LlamaOutput out, boolean last) {
+            if (first[0] && !out.text.isEmpty() && ttft != null) {
+              ttft.add((System.nanoTime() - t0) / 1e6);
+              first[0] = false;
+            }
+            if (!last) {
+              n[0]++; // the last output only marks the end
+            }
+            return n[0] >= tokens;
+          }
+        };
+        // As the provider reads tokens: the first here, the others through the model's TokenReader;
+        // -Dbench.directReader=false: all here, as java-llama.cpp alone.
+        boolean started = false;
         while (it.hasNext()) {
-          String text = it.next().text;
-          if (first && !text.isEmpty() && ttft != null) {
-            ttft.add((System.nanoTime() - t0) / 1e6);
-            first = false;
+          if (started && reader != null) {
+            reader.follow(it, slot, follower);
+            break;
           }
-          if (it.hasNext()) {
-            n++; // the last output only marks the end
-          }
+          LlamaOutput out = it.next();
+          follower.output(out, !it.hasNext());
+          started = true;
         }
-        return n;
+        return n[0];
       }));
     }
     long total = 0;

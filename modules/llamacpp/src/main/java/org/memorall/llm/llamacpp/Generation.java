@@ -21,11 +21,12 @@ import java.util.logging.Logger;
 import java.util.stream.Collectors;
 
 /**
- * One chat completion: builds the prompt, runs llama.cpp's token loop on a worker thread and writes the answer to
- * the sink. A cancel only raises a flag: the loop thread itself stops the llama.cpp task, because
- * {@code LlamaIterator.cancel()} called from another thread leaves the loop waiting forever (measured).
+ * One chat completion: builds the prompt, starts llama.cpp's task on a worker thread, reads its first output there
+ * and the others through the model's {@link TokenReader} (the worker waits meanwhile), and writes the answer to the
+ * sink. A cancel only raises a flag: the thread reading the outputs stops the llama.cpp task, because
+ * {@code LlamaIterator.cancel()} called from another thread leaves the reader waiting forever (measured).
  */
-final class Generation implements LoadedModel.User {
+final class Generation implements LoadedModel.User, TokenReader.Follower {
 
   private static final Logger LOG = Logger.getLogger("org.memorall.llm.llamacpp");
 
@@ -39,6 +40,11 @@ final class Generation implements LoadedModel.User {
   private volatile ServiceException abort;
   /** The provider's count of all tokens generated, shown in its status. */
   private final AtomicLong tokensGenerated;
+  // The answer so far: written by the thread that reads the outputs (this one, then the model's TokenReader).
+  private String modelId;
+  private final StringBuilder text = new StringBuilder();
+  private int completionTokens;
+  private int limit;
 
   Generation(ChatCompletionRequest request, CompletionSink sink, LlamaCppConfig config, AtomicLong tokensGenerated) {
     this.request = request;
@@ -58,7 +64,8 @@ final class Generation implements LoadedModel.User {
     abort = reason;
   }
 
-  private boolean stopping() {
+  @Override
+  public boolean stopping() {
     return cancelled || abort != null || sink.isCancelled();
   }
 
@@ -90,8 +97,8 @@ final class Generation implements LoadedModel.User {
       // OpenAI rejects prompt + max_tokens beyond the context; clients often ask for more than a small local
       // context holds, so the limit is clamped to what fits instead (finish_reason "length" when reached).
       Integer asked = request.getMaxTokens();
-      int limit = Math.min(asked != null ? asked : config.maxTokens, room);
-      generate(model, prompt, promptTokens, limit, grammar);
+      limit = Math.min(asked != null ? asked : config.maxTokens, room);
+      generate(model, prompt, promptTokens, grammar);
     } catch (ServiceException e) {
       fail(e);
     } catch (RuntimeException | Error e) {
@@ -100,45 +107,53 @@ final class Generation implements LoadedModel.User {
     }
   }
 
-  private void generate(LoadedModel model, String prompt, int promptTokens, int limit, String grammar) {
+  private void generate(LoadedModel model, String prompt, int promptTokens, String grammar) {
+    long t0 = System.nanoTime();
     int slot = model.slots.acquire(prompt);
+    boolean ended;
     try {
-      generate(model, slot, prompt, promptTokens, limit, grammar);
+      ended = generate(model, slot, prompt, grammar);
     } finally {
       model.slots.release(slot);
     }
+    // Only now: a client that sends its next request when this one ends finds the slot free (and its cache there).
+    if (ended) {
+      end(promptTokens, t0);
+    }
   }
 
-  private void generate(LoadedModel model, int slot, String prompt, int promptTokens, int limit, String grammar) {
-    String modelId = model.file.id();
+  /** Runs the llama.cpp task to its end (true) or until stopped (false: the request failed). */
+  private boolean generate(LoadedModel model, int slot, String prompt, String grammar) {
+    modelId = model.file.id();
     boolean stream = request.isStream();
-    long t0 = System.nanoTime();
     InferenceParameters parameters = parameters(prompt, limit, grammar);
     LlamaIterator tokens = model.llama.generate(slot < 0 ? parameters : SlotParameter.set(parameters, slot)).iterator();
     if (stream) {
       sink.chunk(ChatCompletionChunk.delta(id, created, modelId, "assistant", "", null));
     }
-    StringBuilder text = new StringBuilder();
-    int completionTokens = 0;
+    // The first output comes when the prompt is processed, read here; the others, one per decode step, through the
+    // model's TokenReader (slot -1, chosen by llama.cpp, has no place in its order: read here too).
     while (tokens.hasNext()) {
       if (stopping()) {
-        tokens.cancel(); // frees the slot; must be this thread (see the class comment)
+        tokens.cancel(); // frees the slot; must be the reading thread (see the class comment)
         failStopped();
-        return;
+        return false;
       }
-      LlamaOutput out = tokens.next();
-      if (tokens.hasNext()) {
-        completionTokens++; // the last output only marks the end
-        tokensGenerated.incrementAndGet();
-      }
-      if (!out.text.isEmpty()) {
-        if (stream) {
-          sink.chunk(ChatCompletionChunk.delta(id, created, modelId, null, out.text, null));
-        } else {
-          text.append(out.text);
+      output(tokens.next(), !tokens.hasNext());
+      if (slot >= 0 && tokens.hasNext()) {
+        if (model.tokenReader.follow(tokens, slot, this) == TokenReader.End.STOPPED) {
+          failStopped();
+          return false;
         }
+        break;
       }
     }
+    return true;
+  }
+
+  /** Sends the end of the answer: the finish reason and usage. */
+  private void end(int promptTokens, long t0) {
+    boolean stream = request.isStream();
     String finish = completionTokens >= limit ? "length" : "stop";
     Usage usage = Usage.of(promptTokens, completionTokens);
     if (done.compareAndSet(false, true)) {
@@ -155,6 +170,22 @@ final class Generation implements LoadedModel.User {
     int n = completionTokens;
     LOG.fine(() -> String.format("%s: %d prompt + %d completion tokens in %d ms (%s)", id, promptTokens, n,
       (System.nanoTime() - t0) / 1_000_000, finish));
+  }
+
+  @Override
+  public boolean output(LlamaOutput out, boolean last) {
+    if (!last) {
+      completionTokens++; // the last output only marks the end
+      tokensGenerated.incrementAndGet();
+    }
+    if (!out.text.isEmpty()) {
+      if (request.isStream()) {
+        sink.chunk(ChatCompletionChunk.delta(id, created, modelId, null, out.text, null));
+      } else {
+        text.append(out.text);
+      }
+    }
+    return completionTokens >= limit;
   }
 
   private InferenceParameters parameters(String prompt, int limit, String grammar) {

@@ -32,6 +32,8 @@ final class LoadedModel {
   final int contextSize;
   final int slotContext;
   final Slots slots;
+  /** Reads the generations' tokens after their first. */
+  final TokenReader tokenReader;
   /** Prompts go through llama.cpp's chat template (else the plain template). */
   final boolean templated;
   final long loadMillis;
@@ -56,6 +58,7 @@ final class LoadedModel {
     this.contextSize = contextSize;
     this.slotContext = contextSize / parallel;
     this.slots = new Slots(parallel);
+    this.tokenReader = new TokenReader(llmName);
     this.templated = templated;
     this.loadMillis = loadMillis;
     this.fileModified = fileModified;
@@ -196,6 +199,7 @@ final class LoadedModel {
   /** Frees the native model. Blocking; only after {@link #drain}. */
   void close() {
     long t0 = System.nanoTime();
+    tokenReader.close();
     llama.close();
     LOG.info(() -> "LLM '" + llmName + "': unloaded " + file.id() + " (" + file.path() + ") in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
   }

@@ -1,0 +1,241 @@
+package org.memorall.llm.llamacpp;
+
+import de.kherud.llama.LlamaIterator;
+import de.kherud.llama.LlamaOutput;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * One thread that receives, for every generation of one model, the outputs after its first.
+ *
+ * <p>Why: java-llama.cpp 4.2.0's {@code receiveCompletion} waits on one condition shared by every task of the
+ * model, "the result queue is not empty". A thread waiting for its task's output while another task's output sits
+ * in the queue finds the condition true, finds nothing of its own, and loops without sleeping until that output's
+ * owner takes it. With a thread per stream, 8 streams on 2 cores: the owners were often not running, the waiting
+ * threads spun for 4.4-4.8 s of CPU per 2,048 tokens, and the bundled model decoded 690-760 tokens/s instead of
+ * about 3,000 (README "The engine's limit"). Queueing those threads (one waiting at a time) still left one spinning
+ * much of the time: a thread woken to take its output is often not running soon on 2 busy cores.
+ *
+ * <p>How: in each decode step llama.cpp sends one output to every generating slot, in slot order, in one burst.
+ * The reader counts, per generation, the outputs queued for it: a wait that ends (or a read that finds an output no
+ * count expected) means a burst came, one more for every other generation. It takes the counted outputs in slot
+ * order (no wait), and when none is left it waits on the lowest slot, whose output comes first in the next burst:
+ * nothing else is queued then, so it sleeps. A generation's first output comes only when its prompt is processed,
+ * possibly many steps later: its own thread waits for that one, then hands it over here. Where the count can be
+ * short, the reader looks once more before it waits (a generation just handed over; after an empty output, since
+ * the end may follow in the same burst), rather than leave an output queued, which would make the wait spin. Where
+ * it can be long (llama.cpp sends nothing in a step whose token ends in an incomplete UTF-8 character), the read
+ * waits for the next burst instead, and the counts are right again after it.
+ */
+public final class TokenReader {
+
+  private static final Logger LOG = Logger.getLogger("org.memorall.llm.llamacpp");
+  /** A read longer than this waited for a burst (a queued output is taken in ~5-20 µs). */
+  private static final long WAITED_NANOS = 60_000;
+  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+  /** What a generation does with its outputs; called on the reader's thread, so it must not block. */
+  public interface Follower {
+    /** Checked before each output: true stops the generation (its llama.cpp task is cancelled). */
+    boolean stopping();
+
+    /**
+     * Each output after the first, in order; {@code last}: the end (llama.cpp's last output only marks it). Returns
+     * whether the end may come at once (the token limit is reached): llama.cpp sends it in the same burst.
+     */
+    boolean output(LlamaOutput out, boolean last);
+  }
+
+  /** How a followed generation ended. */
+  public enum End { DONE, STOPPED }
+
+  private static final class Member {
+    final LlamaIterator tokens;
+    final int slot;
+    final Follower follower;
+    final CompletableFuture<End> end = new CompletableFuture<>();
+    /** Outputs counted as queued for it. */
+    int queued;
+    /** One more may be queued: look before waiting for the next burst. */
+    boolean maybe = true;
+
+    Member(LlamaIterator tokens, int slot, Follower follower) {
+      this.tokens = tokens;
+      this.slot = slot;
+      this.follower = follower;
+    }
+  }
+
+  private final String name;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition joined = lock.newCondition();
+  private final List<Member> joining = new ArrayList<>();
+  private boolean closed;
+  private Thread thread;
+
+  // Only touched by the reader's thread.
+  /** By slot. */
+  private final List<Member> members = new ArrayList<>();
+
+  /** For the model of LLM {@code name} (names the thread). */
+  public TokenReader(String name) {
+    this.name = name;
+  }
+
+  /**
+   * Hands over a generation whose first output the caller has received; blocks until its last output went to
+   * {@code follower} ({@link End#DONE}) or it stopped ({@link End#STOPPED}); rethrows what llama.cpp threw.
+   * {@code slot} is the llama.cpp slot it runs in (0 or more).
+   */
+  public End follow(LlamaIterator tokens, int slot, Follower follower) {
+    Member m = new Member(tokens, slot, follower);
+    lock.lock();
+    try {
+      if (closed) {
+        throw new IllegalStateException("the model is closed");
+      }
+      joining.add(m);
+      if (thread == null) {
+        thread = new Thread(this::run, "llm-tokens-" + name);
+        thread.setDaemon(true);
+        thread.start();
+      }
+      joined.signal();
+    } finally {
+      lock.unlock();
+    }
+    try {
+      return m.end.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof RuntimeException) {
+        throw (RuntimeException) e.getCause();
+      }
+      throw e;
+    }
+  }
+
+  /** Ends the thread; call once no generation runs (the model is about to be freed). */
+  public void close() {
+    lock.lock();
+    try {
+      closed = true;
+      joined.signal();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void run() {
+    while (takeJoining()) {
+      Member counted = null;
+      Member maybe = null;
+      for (Member m : members) {
+        if (m.queued > 0) {
+          counted = m;
+          break;
+        }
+        if (maybe == null && m.maybe) {
+          maybe = m;
+        }
+      }
+      read(counted != null ? counted : maybe != null ? maybe : members.get(0));
+    }
+  }
+
+  /** Moves the generations handed over into {@link #members}; waits while there are none. False once closed. */
+  private boolean takeJoining() {
+    lock.lock();
+    try {
+      while (joining.isEmpty() && members.isEmpty() && !closed) {
+        joined.awaitUninterruptibly();
+      }
+      if (closed && members.isEmpty()) {
+        return false;
+      }
+      for (Member m : joining) {
+        int at = 0;
+        while (at < members.size() && members.get(at).slot < m.slot) {
+          at++;
+        }
+        members.add(at, m);
+      }
+      joining.clear();
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Reads the next output of {@code m} and counts what it shows. */
+  private void read(Member m) {
+    if (m.follower.stopping()) {
+      m.tokens.cancel(); // on this thread: the one that would otherwise wait for its next output
+      finish(m, End.STOPPED, null);
+      return;
+    }
+    boolean forBurst = m.queued == 0 && !m.maybe; // nothing counted anywhere: waits for the next burst
+    long t0 = System.nanoTime();
+    long cpu0 = THREADS.getCurrentThreadCpuTime();
+    LlamaOutput out;
+    try {
+      out = m.tokens.next();
+    } catch (RuntimeException e) {
+      finish(m, null, e);
+      return;
+    }
+    long wall = System.nanoTime() - t0;
+    long cpu = THREADS.getCurrentThreadCpuTime() - cpu0;
+    // A read that took long either waited for a burst or was not running (2 busy cores): only the CPU tells them
+    // apart, and only when it spun, i.e. waited while another output was queued.
+    boolean spun = wall > WAITED_NANOS && 2 * cpu > wall;
+    boolean waited = wall > WAITED_NANOS;
+    if (forBurst || spun || m.queued == 0 && waited) {
+      // A burst came: one more for every other generation.
+      members.forEach(o -> o.queued++);
+      m.queued = 0; // (a wait shows nothing was queued for it)
+      m.maybe = false;
+      if (forBurst && spun) {
+        // An output no count expected was queued. Look at every generation once more.
+        members.forEach(o -> o.maybe = true);
+      }
+    } else if (m.queued > 0) {
+      m.queued--;
+    } else {
+      m.maybe = true; // a second look found one: there may be more
+    }
+    boolean endMayFollow;
+    try {
+      endMayFollow = m.follower.output(out, !m.tokens.hasNext());
+    } catch (RuntimeException | Error e) {
+      LOG.log(Level.WARNING, "A generation's output handler failed", e);
+      m.tokens.cancel();
+      finish(m, null, e instanceof RuntimeException ? (RuntimeException) e : new IllegalStateException(e));
+      return;
+    }
+    if (!m.tokens.hasNext()) {
+      finish(m, End.DONE, null);
+    } else if (endMayFollow || out.text.isEmpty()) {
+      m.maybe = true; // the end may follow in the same burst (an empty output: maybe the end-of-text token)
+    }
+  }
+
+  private void finish(Member m, End end, RuntimeException error) {
+    members.remove(m);
+    if (error != null) {
+      m.end.completeExceptionally(error);
+    } else {
+      m.end.complete(end);
+    }
+  }
+}
+
+

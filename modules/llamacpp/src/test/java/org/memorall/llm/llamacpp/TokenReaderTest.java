@@ -1,0 +1,174 @@
+package org.memorall.llm.llamacpp;
+
+import de.kherud.llama.InferenceParameters;
+import de.kherud.llama.LlamaIterator;
+import de.kherud.llama.LlamaModel;
+import de.kherud.llama.LlamaOutput;
+import de.kherud.llama.ModelParameters;
+import de.kherud.llama.SlotParameter;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The reader gives every generation handed over all its outputs, on its own thread, without spinning, for streams
+ * that start and end at different times; a stopped one is cancelled and frees its slot; close ends the thread.
+ * With the bundled model and java-llama.cpp, 4 slots.
+ */
+class TokenReaderTest {
+
+  private static final int SLOTS = 4;
+  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+  @TempDir
+  Path dir;
+  private LlamaModel model;
+  private TokenReader reader;
+  private ExecutorService pool;
+
+  @BeforeEach
+  void load() throws Exception {
+    Path file = Files.write(dir.resolve("model.gguf"), FakeHub.bundledModel());
+    model = LlamaLoader.load(new ModelParameters().setModel(file.toString()).setThreads(1).setParallel(SLOTS)
+      .setCtxSize(512 * SLOTS).disableLog(), "reader-test");
+    reader = new TokenReader("reader-test");
+    pool = Executors.newFixedThreadPool(SLOTS);
+  }
+
+  @AfterEach
+  void close() {
+    pool.shutdownNow();
+    reader.close();
+    model.close();
+  }
+
+  /** What a follower saw. */
+  private static final class Seen {
+    int outputs;
+    int ends;
+    boolean afterEnd;
+    boolean offThread;
+    final StringBuilder text = new StringBuilder();
+  }
+
+  @Test
+  void everyGenerationGetsAllItsOutputsThenTheEndWithoutTheReaderSpinning() throws Exception {
+    int[] tokens = {40, 90, 60, 120};
+    for (int round = 0; round < 3; round++) {
+      List<Future<Seen>> running = new ArrayList<>();
+      long t0 = System.nanoTime();
+      long readerCpu0 = readerCpu();
+      for (int slot = 0; slot < SLOTS; slot++) {
+        int s = slot;
+        int delayMs = (slot * 7 + round * 3) % 20; // start (and so end) at different times
+        running.add(pool.submit(() -> {
+          Thread.sleep(delayMs);
+          return generate(s, tokens[s], Integer.MAX_VALUE);
+        }));
+      }
+      for (int slot = 0; slot < SLOTS; slot++) {
+        Seen seen = running.get(slot).get(60, TimeUnit.SECONDS);
+        // ignore_eos: exactly tokens[slot] tokens; llama.cpp joins the byte tokens of one character into one output.
+        assertTrue(seen.outputs >= 1 && seen.outputs <= tokens[slot], "slot " + slot + ": " + seen.outputs + " outputs");
+        assertEquals(1, seen.ends, "slot " + slot + ": the end, once");
+        assertFalse(seen.afterEnd, "slot " + slot + ": an output after the end");
+        assertFalse(seen.offThread, "slot " + slot + ": an output not on the reader's thread");
+        assertFalse(seen.text.toString().isBlank());
+      }
+      double wall = System.nanoTime() - t0;
+      double cpu = readerCpu() - readerCpu0;
+      // Spinning in java-llama.cpp's wait would take the reader's whole time; reading takes a few per cent.
+      assertTrue(cpu < 0.5 * wall, String.format("the reader used %.0f%% of a CPU", 100 * cpu / wall));
+    }
+  }
+
+  @Test
+  void aStoppedGenerationIsCancelledAndItsSlotServesTheNextOne() throws Exception {
+    Future<Seen> other = pool.submit(() -> generate(1, 200, Integer.MAX_VALUE));
+    Seen stopped = pool.submit(() -> generate(0, 200, 5)).get(60, TimeUnit.SECONDS);
+    assertEquals(5, stopped.outputs, "outputs before the stop");
+    assertEquals(0, stopped.ends);
+    Seen next = pool.submit(() -> generate(0, 30, Integer.MAX_VALUE)).get(60, TimeUnit.SECONDS);
+    assertEquals(1, next.ends, "the slot of the stopped generation serves the next one");
+    assertEquals(1, other.get(60, TimeUnit.SECONDS).ends, "the other generation went on");
+  }
+
+  @Test
+  void closeEndsTheReadersThread() throws Exception {
+    generate(0, 10, Integer.MAX_VALUE);
+    assertTrue(readerThreadAlive());
+    reader.close();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (readerThreadAlive() && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertFalse(readerThreadAlive());
+  }
+
+  /**
+   * One greedy generation of {@code tokens} tokens in {@code slot}: the first output here, the rest through the
+   * reader; stops after {@code stopAfter} outputs. Returns what was seen (STOPPED shows as no end).
+   */
+  private Seen generate(int slot, int tokens, int stopAfter) {
+    LlamaIterator it = model.generate(SlotParameter.set(new InferenceParameters("Once upon a time")
+      .setNPredict(tokens).setTemperature(0f).setIgnoreEos(true), slot)).iterator();
+    Seen seen = new Seen();
+    LlamaOutput first = it.next();
+    seen.text.append(first.text);
+    seen.outputs++;
+    if (!it.hasNext()) {
+      seen.ends++;
+      return seen;
+    }
+    TokenReader.End end = reader.follow(it, slot, new TokenReader.Follower() {
+      @Override
+      public boolean stopping() {
+        return seen.outputs >= stopAfter;
+      }
+
+      @Override
+      public boolean output(LlamaOutput out, boolean last) {
+        seen.afterEnd |= seen.ends > 0;
+        seen.offThread |= !Thread.currentThread().getName().equals("llm-tokens-reader-test");
+        seen.text.append(out.text);
+        if (last) {
+          seen.ends++;
+        } else {
+          seen.outputs++;
+        }
+        return seen.outputs >= tokens;
+      }
+    });
+    assertEquals(stopAfter == Integer.MAX_VALUE ? TokenReader.End.DONE : TokenReader.End.STOPPED, end);
+    return seen;
+  }
+
+  private static long readerCpu() {
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.getName().equals("llm-tokens-reader-test")) {
+        return THREADS.getThreadCpuTime(t.getId());
+      }
+    }
+    return 0;
+  }
+
+  private static boolean readerThreadAlive() {
+    return Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals("llm-tokens-reader-test"));
+  }
+}

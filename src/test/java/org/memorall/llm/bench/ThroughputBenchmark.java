@@ -234,6 +234,7 @@ class ThroughputBenchmark {
     return m;
   }
 
+
   /**
    * As the provider loads (its LlamaLoader): on a thread that then ends, else with 2 or more threads llama.cpp's
    * OpenMP barriers sleep at every op (README "The engine's limit").
@@ -277,6 +278,10 @@ class ThroughputBenchmark {
               n[0]++; // the last output only marks the end
             }
             return n[0] >= tokens;
+          }
+
+          @Override
+          public void flush() {
           }
         };
         // As the provider reads tokens: the first here, the others through the model's TokenReader;

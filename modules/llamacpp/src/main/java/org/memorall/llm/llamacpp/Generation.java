@@ -43,6 +43,8 @@ final class Generation implements LoadedModel.User, TokenReader.Follower {
   // The answer so far: written by the thread that reads the outputs (this one, then the model's TokenReader).
   private String modelId;
   private final StringBuilder text = new StringBuilder();
+  /** Streamed text not yet sent: outputs read together leave in one chunk. */
+  private final StringBuilder unsent = new StringBuilder();
   private int completionTokens;
   private int limit;
 
@@ -140,6 +142,7 @@ final class Generation implements LoadedModel.User, TokenReader.Follower {
         return false;
       }
       output(tokens.next(), !tokens.hasNext());
+      flush();
       if (slot >= 0 && tokens.hasNext()) {
         if (model.tokenReader.follow(tokens, slot, this) == TokenReader.End.STOPPED) {
           failStopped();
@@ -178,14 +181,16 @@ final class Generation implements LoadedModel.User, TokenReader.Follower {
       completionTokens++; // the last output only marks the end
       tokensGenerated.incrementAndGet();
     }
-    if (!out.text.isEmpty()) {
-      if (request.isStream()) {
-        sink.chunk(ChatCompletionChunk.delta(id, created, modelId, null, out.text, null));
-      } else {
-        text.append(out.text);
-      }
-    }
+    (request.isStream() ? unsent : text).append(out.text);
     return completionTokens >= limit;
+  }
+
+  @Override
+  public void flush() {
+    if (unsent.length() > 0) {
+      sink.chunk(ChatCompletionChunk.delta(id, created, modelId, null, unsent.toString(), null));
+      unsent.setLength(0);
+    }
   }
 
   private InferenceParameters parameters(String prompt, int limit, String grammar) {

@@ -53,6 +53,13 @@ public final class TokenReader {
      * whether the end may come at once (the token limit is reached): llama.cpp sends it in the same burst.
      */
     boolean output(LlamaOutput out, boolean last);
+
+    /**
+     * Passes on what {@link #output} gathered. The reader calls it for every generation that had outputs before it
+     * may wait for the next burst, so the outputs of one burst leave together (one wake-up of whoever takes them, not
+     * one per generation), and before the generation ends.
+     */
+    void flush();
   }
 
   /** How a followed generation ended. */
@@ -67,6 +74,8 @@ public final class TokenReader {
     int queued;
     /** One more may be queued: look before waiting for the next burst. */
     boolean maybe = true;
+    /** Had outputs since its last flush. */
+    boolean unflushed;
 
     Member(LlamaIterator tokens, int slot, Follower follower) {
       this.tokens = tokens;
@@ -147,6 +156,9 @@ public final class TokenReader {
           maybe = m;
         }
       }
+      if (counted == null) {
+        flush(); // the next read may wait
+      }
       read(counted != null ? counted : maybe != null ? maybe : members.get(0));
     }
   }
@@ -221,6 +233,7 @@ public final class TokenReader {
       finish(m, null, e instanceof RuntimeException ? (RuntimeException) e : new IllegalStateException(e));
       return;
     }
+    m.unflushed = true;
     if (!m.tokens.hasNext()) {
       finish(m, End.DONE, null);
     } else if (endMayFollow || out.text.isEmpty()) {
@@ -228,7 +241,27 @@ public final class TokenReader {
     }
   }
 
+  private void flush() {
+    for (Member m : members) {
+      if (m.unflushed) {
+        m.unflushed = false;
+        flush(m);
+      }
+    }
+  }
+
+  private void flush(Member m) {
+    try {
+      m.follower.flush();
+    } catch (RuntimeException | Error e) {
+      LOG.log(Level.WARNING, "A generation's output handler failed", e);
+    }
+  }
+
   private void finish(Member m, End end, RuntimeException error) {
+    if (m.unflushed) {
+      flush(m);
+    }
     members.remove(m);
     if (error != null) {
       m.end.completeExceptionally(error);

@@ -27,8 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The reader gives every generation handed over all its outputs, on its own thread, without spinning, for streams
- * that start and end at different times; a stopped one is cancelled and frees its slot; close ends the thread.
+ * The reader gives every generation handed over all its outputs, on its own thread, flushed, without spinning, for
+ * streams that start and end at different times; a stopped one is cancelled and frees its slot; close ends the thread.
  * With the bundled model and java-llama.cpp, 4 slots.
  */
 class TokenReaderTest {
@@ -64,6 +64,8 @@ class TokenReaderTest {
     int ends;
     boolean afterEnd;
     boolean offThread;
+    /** Outputs not passed on by a flush. */
+    int unflushed;
     final StringBuilder text = new StringBuilder();
   }
 
@@ -89,6 +91,7 @@ class TokenReaderTest {
         assertEquals(1, seen.ends, "slot " + slot + ": the end, once");
         assertFalse(seen.afterEnd, "slot " + slot + ": an output after the end");
         assertFalse(seen.offThread, "slot " + slot + ": an output not on the reader's thread");
+        assertEquals(0, seen.unflushed, "slot " + slot + ": outputs left without a flush");
         assertFalse(seen.text.toString().isBlank());
       }
       double wall = System.nanoTime() - t0;
@@ -147,12 +150,18 @@ class TokenReaderTest {
         seen.afterEnd |= seen.ends > 0;
         seen.offThread |= !Thread.currentThread().getName().equals("llm-tokens-reader-test");
         seen.text.append(out.text);
+        seen.unflushed++;
         if (last) {
           seen.ends++;
         } else {
           seen.outputs++;
         }
         return seen.outputs >= tokens;
+      }
+
+      @Override
+      public void flush() {
+        seen.unflushed = 0;
       }
     });
     assertEquals(stopAfter == Integer.MAX_VALUE ? TokenReader.End.DONE : TokenReader.End.STOPPED, end);

@@ -38,6 +38,7 @@ public final class StreamProducer {
   private Message<?> pending;
   private long lastSend = System.nanoTime();
   private final Heartbeats heartbeats;
+  private final Flushes flushes;
 
   /** Must be created on the context that received {@code opening}. */
   public StreamProducer(Vertx vertx, Message<?> opening) {
@@ -46,6 +47,7 @@ public final class StreamProducer {
     this.pending = opening;
     BatchCodec.registerOn(vertx);
     this.heartbeats = Heartbeats.of(vertx, context);
+    this.flushes = Flushes.of(context);
     heartbeats.add(this);
   }
 
@@ -108,11 +110,14 @@ public final class StreamProducer {
 
   private void scheduleFlush() {
     if (flushScheduled.compareAndSet(false, true)) {
-      context.runOnContext(v -> {
-        flushScheduled.set(false);
-        flush();
-      });
+      flushes.schedule(this);
     }
+  }
+
+  /** Run by {@link Flushes} on the context. */
+  void flushScheduled() {
+    flushScheduled.set(false);
+    flush();
   }
 
   private void flush() {

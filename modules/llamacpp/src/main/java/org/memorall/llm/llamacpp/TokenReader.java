@@ -156,10 +156,17 @@ public final class TokenReader {
           maybe = m;
         }
       }
-      if (counted == null) {
-        flush(); // the next read may wait
+      try {
+        if (counted == null) {
+          flush(); // the next read may wait
+        }
+        read(counted != null ? counted : maybe != null ? maybe : members.get(0));
+      } catch (Throwable t) { // (read catches what llama.cpp and the followers throw; this is for the rest)
+        LOG.log(Level.SEVERE, "The token reader of LLM '" + name + "' failed; its generations end with it", t);
+        for (Member m : new ArrayList<>(members)) {
+          finish(m, null, new IllegalStateException("the token reader failed: " + t, t));
+        }
       }
-      read(counted != null ? counted : maybe != null ? maybe : members.get(0));
     }
   }
 

@@ -4,6 +4,8 @@ import io.vertx.core.Context;
 
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * One task on a context flushes every {@link StreamProducer} of it that was written to from another thread since
@@ -13,6 +15,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class Flushes {
 
   private static final Object KEY = Flushes.class;
+  private static final Logger LOG = Logger.getLogger("org.memorall.llm.stream");
 
   private final Context context;
   private final ConcurrentLinkedQueue<StreamProducer> dirty = new ConcurrentLinkedQueue<>();
@@ -44,7 +47,11 @@ final class Flushes {
     scheduled.set(false);
     StreamProducer producer;
     while ((producer = dirty.poll()) != null) {
-      producer.flushScheduled();
+      try {
+        producer.flushScheduled();
+      } catch (RuntimeException e) { // (a close handler's failure must not leave the others unflushed)
+        LOG.log(Level.WARNING, "Flushing a stream failed", e);
+      }
     }
   }
 }

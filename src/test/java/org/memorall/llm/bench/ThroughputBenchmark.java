@@ -201,31 +201,37 @@ class ThroughputBenchmark {
         }
       }
       BenchProfiler.start();
-      for (int r = 0; r < ROUNDS; r++) {
-        for (int c = 0; c < CONCURRENCY.length; c++) {
-          int streams = CONCURRENCY[c];
-          double[] tokensPerSecond = new double[2]; // direct, gateway
-          for (int turn = 0; turn < 2; turn++) {
-            boolean directTurn = (turn + r) % 2 == 0; // alternate which path goes first
-            long cpu0 = CPU.getProcessCpuTime();
-            long t0 = System.nanoTime();
-            long outputs = directTurn
-              ? direct(llama, reader, pool, streams, model.tokens, null)
-              : sse(context, http, node.httpPort(), streams, model.tokens, null);
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            // ignore_eos: every stream decodes exactly its max_tokens. The outputs can be fewer (llama.cpp joins
-            // the byte tokens of one UTF-8 character into one output), never zero.
-            if (outputs < streams) {
-              throw new AssertionError("expected " + streams * model.tokens + " tokens, got " + outputs + " outputs");
+      try {
+        for (int r = 0; r < ROUNDS; r++) {
+          for (int c = 0; c < CONCURRENCY.length; c++) {
+            int streams = CONCURRENCY[c];
+            double[] tokensPerSecond = new double[2]; // direct, gateway
+            for (int turn = 0; turn < 2; turn++) {
+              boolean directTurn = (turn + r) % 2 == 0; // alternate which path goes first
+              long cpu0 = CPU.getProcessCpuTime();
+              long t0 = System.nanoTime();
+              long outputs = directTurn
+                ? direct(llama, reader, pool, streams, model.tokens, null)
+                : sse(context, http, node.httpPort(), streams, model.tokens, null);
+              double seconds = (System.nanoTime() - t0) / 1e9;
+              // ignore_eos: every stream decodes exactly its max_tokens. The outputs can be fewer (llama.cpp joins
+              // the byte tokens of one UTF-8 character into one output), never zero.
+              if (outputs < streams) {
+                throw new AssertionError("expected " + streams * model.tokens + " tokens, got " + outputs + " outputs");
+              }
+              tokensPerSecond[directTurn ? 0 : 1] = (double) streams * model.tokens / seconds;
+              (directTurn ? m.direct : m.gateway)[c].add(tokensPerSecond[directTurn ? 0 : 1]);
+              (directTurn ? m.directCpu : m.gatewayCpu)[c].add((CPU.getProcessCpuTime() - cpu0) / 1e3 / (streams * model.tokens));
             }
-            tokensPerSecond[directTurn ? 0 : 1] = (double) streams * model.tokens / seconds;
-            (directTurn ? m.direct : m.gateway)[c].add(tokensPerSecond[directTurn ? 0 : 1]);
-            (directTurn ? m.directCpu : m.gatewayCpu)[c].add((CPU.getProcessCpuTime() - cpu0) / 1e3 / (streams * model.tokens));
+            m.pairedRatio[c].add(tokensPerSecond[1] / tokensPerSecond[0]);
           }
-          m.pairedRatio[c].add(tokensPerSecond[1] / tokensPerSecond[0]);
+        }
+      } finally {
+        BenchProfiler.stop(model.label.replaceAll("[^A-Za-z0-9]+", "-"));
+        if (reader != null) {
+          reader.close(); // (no generation runs now)
         }
       }
-      BenchProfiler.stop(model.label.replaceAll("[^A-Za-z0-9]+", "-"));
     } finally {
       pool.shutdownNow();
       client.close().await(30, TimeUnit.SECONDS);
@@ -233,7 +239,6 @@ class ThroughputBenchmark {
     }
     return m;
   }
-
 
   /**
    * As the provider loads (its LlamaLoader): on a thread that then ends, else with 2 or more threads llama.cpp's

@@ -5,7 +5,6 @@ import de.kherud.llama.LlamaOutput;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -32,9 +31,12 @@ import java.util.logging.Logger;
  * nothing else is queued then, so it sleeps. A generation's first output comes only when its prompt is processed,
  * possibly many steps later: its own thread waits for that one, then hands it over here. Where the count can be
  * short, the reader looks once more before it waits (a generation just handed over; after an empty output, since
- * the end may follow in the same burst), rather than leave an output queued, which would make the wait spin. Where
- * it can be long (llama.cpp sends nothing in a step whose token ends in an incomplete UTF-8 character), the read
- * waits for the next burst instead, and the counts are right again after it.
+ * the end may follow in the same burst; after a wait that spun anyway, at every generation), rather than leave an
+ * output queued, which would make the wait spin. A generation whose reads spin (it waited while the others' outputs
+ * were queued: llama.cpp sends nothing in a step whose token ends in an incomplete UTF-8 character, as emoji and
+ * most non-Latin text do), in half of its reads, goes back to its own thread for the rest of its outputs, so it no longer makes the reader
+ * spin: its own waits spin only until the reader has taken the others' outputs of a burst. If the reader's thread
+ * ends (closed, or broken), every generation reads its own outputs.
  */
 public final class TokenReader {
 
@@ -42,6 +44,8 @@ public final class TokenReader {
   /** A read longer than this waited for a burst (a queued output is taken in ~5-20 µs). */
   private static final long WAITED_NANOS = 60_000;
   private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+  /** A generation with at least this many reads that spun, half of its reads or more, goes back to its own thread. */
+  private static final int SILENT_SPINS = 16;
 
   /** What a generation does with its outputs; called on the reader's thread, so it must not block. */
   public interface Follower {
@@ -65,6 +69,9 @@ public final class TokenReader {
   /** How a followed generation ended. */
   public enum End { DONE, STOPPED }
 
+  /** Completes a member handed back to its own thread (it went silent, or the reader is gone). */
+  private static final End OWN = null;
+
   private static final class Member {
     final LlamaIterator tokens;
     final int slot;
@@ -76,6 +83,9 @@ public final class TokenReader {
     boolean maybe = true;
     /** Had outputs since its last flush. */
     boolean unflushed;
+    /** Its reads, and those that spun. */
+    int reads;
+    int spins;
 
     Member(LlamaIterator tokens, int slot, Follower follower) {
       this.tokens = tokens;
@@ -89,6 +99,8 @@ public final class TokenReader {
   private final Condition joined = lock.newCondition();
   private final List<Member> joining = new ArrayList<>();
   private boolean closed;
+  /** The reader's thread ended (closed, or broken): generations read their own outputs. */
+  private boolean dead;
   private Thread thread;
 
   // Only touched by the reader's thread.
@@ -112,22 +124,52 @@ public final class TokenReader {
       if (closed) {
         throw new IllegalStateException("the model is closed");
       }
-      joining.add(m);
-      if (thread == null) {
-        thread = new Thread(this::run, "llm-tokens-" + name);
-        thread.setDaemon(true);
-        thread.start();
+      if (dead) {
+        m.end.complete(OWN); // read below, without the lock
+      } else {
+        joining.add(m);
+        if (thread == null) {
+          thread = new Thread(this::run, "llm-tokens-" + name);
+          thread.setDaemon(true);
+          thread.start();
+        }
+        joined.signal();
       }
-      joined.signal();
     } finally {
       lock.unlock();
     }
+    End end;
     try {
-      return m.end.join();
+      end = m.end.join();
     } catch (java.util.concurrent.CompletionException e) {
       if (e.getCause() instanceof RuntimeException) {
         throw (RuntimeException) e.getCause();
       }
+      throw e;
+    }
+    return end != OWN ? end : readOwn(m);
+  }
+
+  /**
+   * The rest of {@code m} read on the caller's thread: for a generation whose reads spun (llama.cpp held its outputs
+   * back, an incomplete UTF-8 character, while the others' were queued), so it no longer holds up the reader, or
+   * when the reader is gone. Its own waits spin only while the reader has not yet
+   * taken the others' outputs of a burst.
+   */
+  private static End readOwn(Member m) {
+    try {
+      while (m.tokens.hasNext()) {
+        if (m.follower.stopping()) {
+          m.tokens.cancel();
+          return End.STOPPED;
+        }
+        LlamaOutput out = m.tokens.next();
+        m.follower.output(out, !m.tokens.hasNext());
+        m.follower.flush();
+      }
+      return End.DONE;
+    } catch (RuntimeException | Error e) {
+      cancel(m);
       throw e;
     }
   }
@@ -144,29 +186,39 @@ public final class TokenReader {
   }
 
   private void run() {
-    while (takeJoining()) {
-      Member counted = null;
-      Member maybe = null;
-      for (Member m : members) {
-        if (m.queued > 0) {
-          counted = m;
-          break;
+    try {
+      while (takeJoining()) {
+        Member counted = null;
+        Member maybe = null;
+        for (Member m : members) {
+          if (m.queued > 0) {
+            counted = m;
+            break;
+          }
+          if (maybe == null && m.maybe) {
+            maybe = m;
+          }
         }
-        if (maybe == null && m.maybe) {
-          maybe = m;
-        }
-      }
-      try {
         if (counted == null) {
           flush(); // the next read may wait
         }
         read(counted != null ? counted : maybe != null ? maybe : members.get(0));
-      } catch (Throwable t) { // (read catches what llama.cpp and the followers throw; this is for the rest)
-        LOG.log(Level.SEVERE, "The token reader of LLM '" + name + "' failed; its generations end with it", t);
-        for (Member m : new ArrayList<>(members)) {
-          finish(m, null, new IllegalStateException("the token reader failed: " + t, t));
-        }
       }
+    } catch (Throwable t) { // read catches what llama.cpp and the followers throw; this is for the rest
+      LOG.log(Level.SEVERE, "The token reader of LLM '" + name + "' failed; its generations read on", t);
+    } finally {
+      List<Member> left;
+      lock.lock();
+      try {
+        dead = true; // from now on every generation reads its own outputs
+        left = new ArrayList<>(members);
+        left.addAll(joining);
+        members.clear();
+        joining.clear();
+      } finally {
+        lock.unlock();
+      }
+      left.forEach(m -> m.end.complete(OWN));
     }
   }
 
@@ -208,6 +260,7 @@ public final class TokenReader {
     try {
       out = m.tokens.next();
     } catch (RuntimeException e) {
+      cancel(m); // (llama.cpp's own errors have already removed the task; anything else must not leave it running)
       finish(m, null, e);
       return;
     }
@@ -217,13 +270,18 @@ public final class TokenReader {
     // apart, and only when it spun, i.e. waited while another output was queued.
     boolean spun = wall > WAITED_NANOS && 2 * cpu > wall;
     boolean waited = wall > WAITED_NANOS;
+    // A read that spun waited for an output of its own that llama.cpp had not sent while others' were queued. Now
+    // and then that is a count gone wrong elsewhere; when most of a generation's reads do, it holds its outputs back.
+    m.reads++;
+    m.spins += spun ? 1 : 0;
+    boolean silent = m.spins >= SILENT_SPINS && 2 * m.spins >= m.reads;
     if (forBurst || spun || m.queued == 0 && waited) {
       // A burst came: one more for every other generation.
       members.forEach(o -> o.queued++);
       m.queued = 0; // (a wait shows nothing was queued for it)
       m.maybe = false;
       if (forBurst && spun) {
-        // An output no count expected was queued. Look at every generation once more.
+        // An output no count expected may be queued. Look at every generation once more.
         members.forEach(o -> o.maybe = true);
       }
     } else if (m.queued > 0) {
@@ -236,13 +294,15 @@ public final class TokenReader {
       endMayFollow = m.follower.output(out, !m.tokens.hasNext());
     } catch (RuntimeException | Error e) {
       LOG.log(Level.WARNING, "A generation's output handler failed", e);
-      m.tokens.cancel();
+      cancel(m);
       finish(m, null, e instanceof RuntimeException ? (RuntimeException) e : new IllegalStateException(e));
       return;
     }
     m.unflushed = true;
     if (!m.tokens.hasNext()) {
       finish(m, End.DONE, null);
+    } else if (silent) {
+      finish(m, OWN, null); // it holds its outputs back at times: its own thread waits for them from now on
     } else if (endMayFollow || out.text.isEmpty()) {
       m.maybe = true; // the end may follow in the same burst (an empty output: maybe the end-of-text token)
     }
@@ -262,6 +322,14 @@ public final class TokenReader {
       m.follower.flush();
     } catch (RuntimeException | Error e) {
       LOG.log(Level.WARNING, "A generation's output handler failed", e);
+    }
+  }
+
+  private static void cancel(Member m) {
+    try {
+      m.tokens.cancel();
+    } catch (RuntimeException | Error e) {
+      LOG.log(Level.WARNING, "Cancelling a llama.cpp task failed", e);
     }
   }
 

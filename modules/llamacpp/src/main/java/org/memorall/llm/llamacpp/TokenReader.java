@@ -248,8 +248,17 @@ public final class TokenReader {
 
   /** Reads the next output of {@code m} and counts what it shows. */
   private void read(Member m) {
-    if (m.follower.stopping()) {
-      m.tokens.cancel(); // on this thread: the one that would otherwise wait for its next output
+    boolean stopping;
+    try {
+      stopping = m.follower.stopping();
+    } catch (RuntimeException | Error e) {
+      LOG.log(Level.WARNING, "A generation's stop check failed", e);
+      cancel(m);
+      finish(m, null, e instanceof RuntimeException ? (RuntimeException) e : new IllegalStateException(e));
+      return;
+    }
+    if (stopping) {
+      cancel(m); // on this thread: the one that would otherwise wait for its next output
       finish(m, End.STOPPED, null);
       return;
     }

@@ -158,6 +158,7 @@ public final class TokenReader {
    */
   private static End readOwn(Member m) {
     try {
+      m.follower.flush(); // (what the reader gathered, if it ended before passing it on)
       while (m.tokens.hasNext()) {
         if (m.follower.stopping()) {
           m.tokens.cancel();

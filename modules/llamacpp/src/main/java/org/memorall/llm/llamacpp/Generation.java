@@ -31,6 +31,7 @@ final class Generation implements LoadedModel.User, TokenReader.Follower {
   private static final Logger LOG = Logger.getLogger("org.memorall.llm.llamacpp");
 
   private final ChatCompletionRequest request;
+  private final boolean stream;
   private final CompletionSink sink;
   private final LlamaCppConfig config;
   private final String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
@@ -50,6 +51,7 @@ final class Generation implements LoadedModel.User, TokenReader.Follower {
 
   Generation(ChatCompletionRequest request, CompletionSink sink, LlamaCppConfig config, AtomicLong tokensGenerated) {
     this.request = request;
+    this.stream = request.isStream();
     this.sink = sink;
     this.config = config;
     this.tokensGenerated = tokensGenerated;
@@ -127,36 +129,29 @@ final class Generation implements LoadedModel.User, TokenReader.Follower {
   /** Runs the llama.cpp task to its end (true) or until stopped (false: the request failed). */
   private boolean generate(LoadedModel model, int slot, String prompt, String grammar) {
     modelId = model.file.id();
-    boolean stream = request.isStream();
     InferenceParameters parameters = parameters(prompt, limit, grammar);
     LlamaIterator tokens = model.llama.generate(slot < 0 ? parameters : SlotParameter.set(parameters, slot)).iterator();
     if (stream) {
       sink.chunk(ChatCompletionChunk.delta(id, created, modelId, "assistant", "", null));
     }
+    if (stopping()) {
+      tokens.cancel(); // frees the slot; must be the reading thread (see the class comment)
+      failStopped();
+      return false;
+    }
     // The first output comes when the prompt is processed, read here; the others, one per decode step, through the
-    // model's TokenReader (slot -1, chosen by llama.cpp, has no place in its order: read here too).
-    while (tokens.hasNext()) {
-      if (stopping()) {
-        tokens.cancel(); // frees the slot; must be the reading thread (see the class comment)
-        failStopped();
-        return false;
-      }
-      output(tokens.next(), !tokens.hasNext());
-      flush();
-      if (slot >= 0 && tokens.hasNext()) {
-        if (model.tokenReader.follow(tokens, slot, this) == TokenReader.End.STOPPED) {
-          failStopped();
-          return false;
-        }
-        break;
-      }
+    // model's TokenReader.
+    output(tokens.next(), !tokens.hasNext());
+    flush();
+    if (tokens.hasNext() && model.tokenReader.follow(tokens, slot, this) == TokenReader.End.STOPPED) {
+      failStopped();
+      return false;
     }
     return true;
   }
 
   /** Sends the end of the answer: the finish reason and usage. */
   private void end(int promptTokens, long t0) {
-    boolean stream = request.isStream();
     String finish = completionTokens >= limit ? "length" : "stop";
     Usage usage = Usage.of(promptTokens, completionTokens);
     if (done.compareAndSet(false, true)) {
@@ -181,7 +176,7 @@ final class Generation implements LoadedModel.User, TokenReader.Follower {
       completionTokens++; // the last output only marks the end
       tokensGenerated.incrementAndGet();
     }
-    (request.isStream() ? unsent : text).append(out.text);
+    (stream ? unsent : text).append(out.text);
     return completionTokens >= limit;
   }
 

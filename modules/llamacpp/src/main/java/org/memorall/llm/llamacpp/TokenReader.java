@@ -115,10 +115,14 @@ public final class TokenReader {
   /**
    * Hands over a generation whose first output the caller has received; blocks until its last output went to
    * {@code follower} ({@link End#DONE}) or it stopped ({@link End#STOPPED}); rethrows what llama.cpp threw.
-   * {@code slot} is the llama.cpp slot it runs in (0 or more).
+   * {@code slot} is the llama.cpp slot it runs in; -1 (llama.cpp chose it) has no place in the reader's order, so
+   * such a generation is read on the caller's thread.
    */
   public End follow(LlamaIterator tokens, int slot, Follower follower) {
     Member m = new Member(tokens, slot, follower);
+    if (slot < 0) {
+      return readOwn(m);
+    }
     lock.lock();
     try {
       if (closed) {

@@ -57,10 +57,9 @@ class ThroughputBenchmark {
   private static final int[] CONCURRENCY = {1, 2, 4, 8};
   private static final int PARALLEL = 8;
   private static final boolean DIRECT_READER = Boolean.parseBoolean(System.getProperty("bench.directReader", "true"));
+  private static final boolean FLASH_ATTENTION = Boolean.parseBoolean(System.getProperty("bench.flashAttention", "true"));
   private static final int WARMUP_REQUESTS = Integer.getInteger("bench.warmup", 2000);
   private static final int TTFT_SAMPLES = Integer.getInteger("bench.ttftSamples", 100);
-  private static final com.sun.management.OperatingSystemMXBean CPU =
-    (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
 
   @TempDir
   Path modelsDir;
@@ -101,6 +100,7 @@ class ThroughputBenchmark {
     report.line("|---|---|---|---|---|---|---|");
     JsonArray jsonModels = new JsonArray();
     List<String> ttftLines = new ArrayList<>();
+    List<String> cpuLines = new ArrayList<>();
     ThroughputChart chart = new ThroughputChart(CONCURRENCY);
     for (Model model : models) {
       Measured m = measure(model);
@@ -113,7 +113,10 @@ class ThroughputBenchmark {
         rows.add(new JsonObject().put("streams", CONCURRENCY[c]).put("direct", m.direct[c].toJson())
           .put("gateway", m.gateway[c].toJson()).put("ratio", ratio).put("pairedRatio", m.pairedRatio[c].toJson())
           .put("cpuMicrosPerToken", new JsonObject().put("direct", m.directCpu[c].toJson())
-            .put("gateway", m.gatewayCpu[c].toJson())));
+            .put("gateway", m.gatewayCpu[c].toJson())
+            .put("directByThread", byThread(m.directParts[c])).put("gatewayByThread", byThread(m.gatewayParts[c]))));
+        cpuLines.add(String.format("| %s | %d | %s | %s |", model.label, CONCURRENCY[c], parts(m.directParts[c]),
+          parts(m.gatewayParts[c])));
       }
       ttftLines.add(String.format("| %s | %.2f / %.2f | %.2f / %.2f | %+.2f / %+.2f |", model.label,
         m.directTtft.median(), m.directTtft.percentile(90), m.gatewayTtft.median(), m.gatewayTtft.percentile(90),
@@ -131,10 +134,37 @@ class ThroughputBenchmark {
     report.line("|---|---|---|---|");
     ttftLines.forEach(report::line);
     report.line("");
+    report.line("Where the CPU goes: µs per token by thread, median over the rounds (engine: llama.cpp's server thread, "
+      + "which with 1 compute thread also computes; reader: the `TokenReader`; event loops: the node's and the "
+      + "benchmark client's; rest: the process's CPU time less those threads': GC, JIT and other JVM threads, the "
+      + "direct path's stream threads, give or take some 30 µs where the two clocks disagree). A reader busy far "
+      + "beyond its share is waiting busily in java-llama.cpp's receive (README \"The engine's limit\"):");
+    report.line("");
+    report.line("| model | streams | direct: " + String.join(" / ", ThreadCpu.PARTS) + " | gateway: "
+      + String.join(" / ", ThreadCpu.PARTS) + " |");
+    report.line("|---|---|---|---|");
+    cpuLines.forEach(report::line);
+    report.line("");
     report.line("![tokens/s against concurrency](throughput.png)");
     report.json().put("rounds", ROUNDS).put("parallel", PARALLEL).put("models", jsonModels);
     report.write();
     chart.write(BenchReport.DIR.resolve("throughput.png"));
+  }
+
+  private static String parts(Samples[] parts) {
+    List<String> medians = new ArrayList<>();
+    for (Samples p : parts) {
+      medians.add(String.format("%.0f", p.median()));
+    }
+    return String.join(" / ", medians);
+  }
+
+  private static JsonObject byThread(Samples[] parts) {
+    JsonObject json = new JsonObject();
+    for (int i = 0; i < parts.length; i++) {
+      json.put(ThreadCpu.PARTS[i], parts[i].toJson());
+    }
+    return json;
   }
 
   /** The samples of one model: per concurrency, tokens/s and CPU µs per token of each path; time to first token. */
@@ -143,10 +173,24 @@ class ThroughputBenchmark {
     final Samples[] gateway = samples();
     final Samples[] directCpu = samples();
     final Samples[] gatewayCpu = samples();
+    /** Per concurrency and {@link ThreadCpu#PARTS part}: CPU µs per token of that part. */
+    final Samples[][] directParts = parts();
+    final Samples[][] gatewayParts = parts();
     /** Gateway ÷ direct of each round, the two taken back to back: drift between rounds cancels out. */
     final Samples[] pairedRatio = samples();
     final Samples directTtft = new Samples();
     final Samples gatewayTtft = new Samples();
+
+    private static Samples[][] parts() {
+      Samples[][] p = new Samples[CONCURRENCY.length][];
+      for (int c = 0; c < p.length; c++) {
+        p[c] = new Samples[ThreadCpu.PARTS.length];
+        for (int i = 0; i < p[c].length; i++) {
+          p[c][i] = new Samples();
+        }
+      }
+      return p;
+    }
 
     private static Samples[] samples() {
       Samples[] s = new Samples[CONCURRENCY.length];
@@ -166,6 +210,9 @@ class ThroughputBenchmark {
     ExecutorService pool = Executors.newFixedThreadPool(PARALLEL);
     ModelParameters params = new ModelParameters().setModel(model.file.toString()).setThreads(THREADS)
       .setParallel(PARALLEL).setCtxSize(2048 * PARALLEL).disableLog();
+    if (FLASH_ATTENTION) {
+      params.enableFlashAttn();
+    }
     try (LlamaModel llama = loadOnOwnThread(params)) {
       TokenReader reader = DIRECT_READER ? new TokenReader("direct") : null;
       JsonObject config = new JsonObject()
@@ -173,6 +220,7 @@ class ThroughputBenchmark {
         .put("modelsDir", modelsDir.toString())
         .put("llms", new JsonObject().put("default", new JsonObject().put("type", "llamacpp")
           .put("config", new JsonObject().put("parallel", PARALLEL).put("threads", THREADS)
+            .put("flashAttention", FLASH_ATTENTION)
             .put("model", model.file.toString()))));
       Node node = Node.deploy(server, new NodeConfig(config)).await(120, TimeUnit.SECONDS);
       Context context = client.getOrCreateContext();
@@ -208,7 +256,7 @@ class ThroughputBenchmark {
             double[] tokensPerSecond = new double[2]; // direct, gateway
             for (int turn = 0; turn < 2; turn++) {
               boolean directTurn = (turn + r) % 2 == 0; // alternate which path goes first
-              long cpu0 = CPU.getProcessCpuTime();
+              ThreadCpu cpu0 = ThreadCpu.now();
               long t0 = System.nanoTime();
               long outputs = directTurn
                 ? direct(llama, reader, pool, streams, model.tokens, null)
@@ -221,7 +269,13 @@ class ThroughputBenchmark {
               }
               tokensPerSecond[directTurn ? 0 : 1] = (double) streams * model.tokens / seconds;
               (directTurn ? m.direct : m.gateway)[c].add(tokensPerSecond[directTurn ? 0 : 1]);
-              (directTurn ? m.directCpu : m.gatewayCpu)[c].add((CPU.getProcessCpuTime() - cpu0) / 1e3 / (streams * model.tokens));
+              double[] parts = cpu0.microsPerTokenSince((long) streams * model.tokens);
+              double total = 0;
+              for (int i = 0; i < parts.length; i++) {
+                (directTurn ? m.directParts : m.gatewayParts)[c][i].add(parts[i]);
+                total += parts[i];
+              }
+              (directTurn ? m.directCpu : m.gatewayCpu)[c].add(total);
             }
             m.pairedRatio[c].add(tokensPerSecond[1] / tokensPerSecond[0]);
           }

@@ -31,6 +31,8 @@ final class LlamaCppConfig {
   final boolean embedding;
   /** How the token vectors of an input become one embedding: last (default) or cls. */
   final PoolingType pooling;
+  /** llama.cpp's flash attention: skips the KV cells of other slots instead of attending over them. */
+  final boolean flashAttention;
 
   private LlamaCppConfig(JsonObject c) {
     model = optionalString(c, "model", "a path to a GGUF file");
@@ -47,16 +49,9 @@ final class LlamaCppConfig {
       throw new IllegalArgumentException("'seed' must be an integer");
     }
     seed = s == null ? null : ((Number) s).longValue();
-    Object log = c.getValue("nativeLog");
-    if (log != null && !(log instanceof Boolean)) {
-      throw new IllegalArgumentException("'nativeLog' must be true or false");
-    }
-    nativeLog = Boolean.TRUE.equals(log);
-    Object e = c.getValue("embedding");
-    if (e != null && !(e instanceof Boolean)) {
-      throw new IllegalArgumentException("'embedding' must be true or false");
-    }
-    embedding = Boolean.TRUE.equals(e);
+    nativeLog = bool(c, "nativeLog", false);
+    embedding = bool(c, "embedding", false);
+    flashAttention = bool(c, "flashAttention", true);
     pooling = pooling(c.getValue("pooling"));
     maxTokens = intIn(c, "maxTokens", 1, 1 << 20, DEFAULT_MAX_TOKENS);
     hubEndpoint = optionalString(c, "hubEndpoint", "an http(s) URL such as https://huggingface.co");
@@ -121,6 +116,14 @@ final class LlamaCppConfig {
       throw new IllegalArgumentException("'" + key + "' must be " + what);
     }
     return (String) v;
+  }
+
+  private static boolean bool(JsonObject c, String key, boolean def) {
+    Object v = c.getValue(key);
+    if (v != null && !(v instanceof Boolean)) {
+      throw new IllegalArgumentException("'" + key + "' must be true or false");
+    }
+    return v == null ? def : (Boolean) v;
   }
 
   private static int intIn(JsonObject c, String key, int min, int max, int def) {

@@ -147,6 +147,7 @@ final class LlamaCppProvider implements LlmProvider {
       .put("threads", config.threads)
       .put("contextSize", contextSize)
       .put("embedding", config.embedding)
+      .put("flashAttention", config.flashAttention)
       .put("activeGenerations", running.size())
       .put("tokensGenerated", tokensGenerated.get());
     if (model != null) {

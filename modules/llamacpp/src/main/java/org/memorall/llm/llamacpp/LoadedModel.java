@@ -108,6 +108,9 @@ final class LoadedModel {
     if (jinja) {
       params.enableJinja();
     }
+    if (config.flashAttention) {
+      params.enableFlashAttn();
+    }
     if (config.seed != null) {
       params.setSeed(config.seed);
     }
@@ -133,8 +136,8 @@ final class LoadedModel {
     long ms = (System.nanoTime() - t0) / 1_000_000;
     LoadedModel m = new LoadedModel(file, header, llama, contextSize, config.parallel, templated, ms, modified, llmName);
     LOG.info(() -> String.format("LLM '%s': loaded %s (%s, %.1f MB) in %d ms: threads=%d parallel=%d contextSize=%d"
-        + " (%d per slot) template=%s%s", llmName, file.id(), path, sizeMb(path), ms, config.threads, config.parallel,
-      contextSize, m.slotContext, templated ? (config.llamaTemplate() ? "configured" : "model's own") : "plain",
+        + " (%d per slot) flashAttention=%s template=%s%s", llmName, file.id(), path, sizeMb(path), ms, config.threads,
+      config.parallel, contextSize, m.slotContext, config.flashAttention, templated ? (config.llamaTemplate() ? "configured" : "model's own") : "plain",
       config.embedding ? " embedding=" + config.pooling.name().toLowerCase() : ""));
     return m;
   }

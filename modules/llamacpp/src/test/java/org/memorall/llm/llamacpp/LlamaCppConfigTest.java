@@ -34,6 +34,8 @@ class LlamaCppConfigTest {
     assertNull(c.chatTemplate);
     assertEquals(512, c.maxTokens);
     assertEquals(false, c.nativeLog);
+    assertTrue(c.flashAttention);
+    assertEquals(false, LlamaCppConfig.parse(new JsonObject().put("flashAttention", false)).flashAttention);
     assertNull(c.hubEndpoint);
     assertEquals("http://127.0.0.1:9/hub", LlamaCppConfig.parse(new JsonObject().put("hubEndpoint", "http://127.0.0.1:9/hub")).hubEndpoint);
     assertEquals(2, factory.create("wllama", new JsonObject()).slots());
@@ -65,6 +67,8 @@ class LlamaCppConfigTest {
     bad("chatTemplate", new JsonObject().put("chatTemplate", true), "'chatTemplate' must be");
     bad("seed", new JsonObject().put("seed", "42"), "'seed' must be an integer");
     bad("nativeLog", new JsonObject().put("nativeLog", "yes"), "'nativeLog' must be true or false");
+    bad("flashAttention", new JsonObject().put("flashAttention", "on"), "'flashAttention' must be true or false");
+    bad("embedding", new JsonObject().put("embedding", 1), "'embedding' must be true or false");
     bad("maxTokens", new JsonObject().put("maxTokens", 0), "'maxTokens' must be an integer");
   }
 

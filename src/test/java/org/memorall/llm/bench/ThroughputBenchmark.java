@@ -134,16 +134,18 @@ class ThroughputBenchmark {
     report.line("|---|---|---|---|");
     ttftLines.forEach(report::line);
     report.line("");
-    report.line("Where the CPU goes: µs per token by thread, median over the rounds (engine: llama.cpp's server thread, "
-      + "which with 1 compute thread also computes; reader: the `TokenReader`; event loops: the node's and the "
-      + "benchmark client's; rest: the process's CPU time less those threads': GC, JIT and other JVM threads, the "
-      + "direct path's stream threads, give or take some 30 µs where the two clocks disagree). A reader busy far "
-      + "beyond its share is waiting busily in java-llama.cpp's receive (README \"The engine's limit\"):");
-    report.line("");
-    report.line("| model | streams | direct: " + String.join(" / ", ThreadCpu.PARTS) + " | gateway: "
-      + String.join(" / ", ThreadCpu.PARTS) + " |");
-    report.line("|---|---|---|---|");
-    cpuLines.forEach(report::line);
+    if (ThreadCpu.available()) {
+      report.line("Where the CPU goes: µs per token by thread, median over the rounds, from Linux's per-thread counters "
+        + "(10 ms ticks). Engine: llama.cpp's server thread, which with 1 compute thread also computes; reader: the "
+        + "`TokenReader`; event loops: the node's and the benchmark client's; rest: GC, JIT and other JVM threads, the "
+        + "direct path's stream threads. A reader busy far beyond its share is waiting busily in java-llama.cpp's "
+        + "receive (README \"The engine's limit\"):");
+      report.line("");
+      report.line("| model | streams | direct: " + String.join(" / ", ThreadCpu.PARTS) + " | gateway: "
+        + String.join(" / ", ThreadCpu.PARTS) + " |");
+      report.line("|---|---|---|---|");
+      cpuLines.forEach(report::line);
+    }
     report.line("");
     report.line("![tokens/s against concurrency](throughput.png)");
     report.json().put("rounds", ROUNDS).put("parallel", PARALLEL).put("models", jsonModels);

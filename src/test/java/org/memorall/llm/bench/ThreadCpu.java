@@ -13,16 +13,18 @@ import java.util.stream.Stream;
  * engine's threads are native: java-llama.cpp starts its server thread from the thread that creates the model, whose
  * name it inherits ("llm-load-…" in the provider, see LlamaLoader; "bench-load" on the direct path).
  *
- * <p>Read from Linux's {@code /proc/self/task} (clock ticks, 10 ms), not from the JVM's thread list: java-llama.cpp
- * never detaches its server thread, so a closed model's thread stays listed there, and once the system reuses its
- * identity for the next model's thread the JVM reports that thread's time twice.
+ * <p>Per thread from Linux's {@code /proc/self/task/<id>/schedstat} (nanoseconds on a CPU), not from the JVM's
+ * thread list: java-llama.cpp never detaches its server thread, so a closed model's thread stays listed there, and
+ * once the system reuses its identity for the next model's thread the JVM reports that thread's time twice. Elsewhere
+ * (no such file) everything counts as "rest".
  */
 final class ThreadCpu {
 
   /** The parts, in the order of {@link #nanos}. */
   static final String[] PARTS = {"engine", "reader", "event loops", "rest"};
-  private static final long NANOS_PER_TICK = 10_000_000L; // USER_HZ, 100 on Linux
   private static final Path TASKS = Paths.get("/proc/self/task");
+  private static final com.sun.management.OperatingSystemMXBean PROCESS =
+    (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
 
   /** CPU nanoseconds per part so far: engine, reader, event loops, rest. */
   final long[] nanos = new long[PARTS.length];
@@ -30,45 +32,40 @@ final class ThreadCpu {
   private ThreadCpu() {
   }
 
-  /** Whether this system shows its threads' CPU times (Linux). */
+  /** Whether this system shows its threads' CPU times (Linux with scheduler statistics). */
   static boolean available() {
-    return Files.isDirectory(TASKS);
+    return Files.isReadable(Paths.get("/proc/thread-self/schedstat"));
   }
 
   static ThreadCpu now() {
     ThreadCpu t = new ThreadCpu();
+    long listed = 0;
     if (!available()) {
+      t.nanos[3] = PROCESS.getProcessCpuTime();
       return t;
     }
-    long listed = 0;
     try (Stream<Path> tasks = Files.list(TASKS)) {
       for (Path task : (Iterable<Path>) tasks::iterator) {
-        String stat;
+        String name;
+        long cpu;
         try {
-          stat = Files.readString(task.resolve("stat"));
+          name = Files.readString(task.resolve("comm")).trim(); // (15 characters at most)
+          cpu = Long.parseLong(Files.readString(task.resolve("schedstat")).split(" ")[0]);
         } catch (IOException e) {
           continue; // ended meanwhile
         }
-        String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')); // (15 characters at most)
-        int part = name.startsWith("llm-load-") || name.startsWith("bench-load") ? 0 : name.startsWith("llm-tokens-") ? 1
-          : name.startsWith("vert.x-eventloo") ? 2 : -1;
+        int part = name.startsWith("llm-load-") || name.startsWith("bench-load") ? 0
+          : name.startsWith("llm-tokens-") ? 1 : name.startsWith("vert.x-eventloo") ? 2 : -1;
         if (part >= 0) {
-          long cpu = cpuNanos(stat);
           t.nanos[part] += cpu;
           listed += cpu;
         }
       }
-      t.nanos[3] = cpuNanos(Files.readString(Paths.get("/proc/self/stat"))) - listed;
+      t.nanos[3] = PROCESS.getProcessCpuTime() - listed;
     } catch (IOException e) {
       throw new IllegalStateException("cannot read /proc/self", e);
     }
     return t;
-  }
-
-  /** utime + stime of a stat line (fields 14 and 15; the name in parentheses may hold spaces). */
-  private static long cpuNanos(String stat) {
-    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-    return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * NANOS_PER_TICK;
   }
 
   /** Microseconds per token of each part from this snapshot to now. */

@@ -127,19 +127,21 @@ class ThroughputBenchmark {
       chart.add(model.label, m.direct, m.gateway);
     }
     report.line("");
-    report.line(String.format("Time to first token, one stream alone, after %d warm-up requests (ms from sending the "
-      + "request to the first token's text; %d requests per path, alternately):", WARMUP_REQUESTS, TTFT_SAMPLES));
+    report.line(String.format("Time to first token, one stream alone, after %d warm-up requests on each path with the "
+      + "first model (the JIT stays warm for the next; ms from sending the request to the first token's text; %d "
+      + "requests per path, alternately):", WARMUP_REQUESTS, TTFT_SAMPLES));
     report.line("");
     report.line("| model | direct ms p50 / p90 | gateway SSE ms p50 / p90 | added ms p50 / p90 |");
     report.line("|---|---|---|---|");
     ttftLines.forEach(report::line);
     report.line("");
     if (ThreadCpu.available()) {
-      report.line("Where the CPU goes: µs per token by thread, median over the rounds, from Linux's per-thread counters "
-        + "(10 ms ticks). Engine: llama.cpp's server thread, which with 1 compute thread also computes; reader: the "
+      report.line("Where the CPU goes: µs per token by thread, median over the rounds, from Linux's per-thread scheduler "
+        + "counters. Engine: llama.cpp's server thread, which with 1 compute thread also computes; reader: the "
         + "`TokenReader`; event loops: the node's and the benchmark client's; rest: GC, JIT and other JVM threads, the "
-        + "direct path's stream threads. A reader busy far beyond its share is waiting busily in java-llama.cpp's "
-        + "receive (README \"The engine's limit\"):");
+        + "threads that read each stream's first token (the provider's generation workers, the direct path's stream "
+        + "threads). A reader busy far beyond its share is waiting busily in java-llama.cpp's receive (README \"The "
+        + "engine's limit\"):");
       report.line("");
       report.line("| model | streams | direct: " + String.join(" / ", ThreadCpu.PARTS) + " | gateway: "
         + String.join(" / ", ThreadCpu.PARTS) + " |");
@@ -357,7 +359,7 @@ class ThroughputBenchmark {
             reader.follow(it, slot, follower);
             break;
           }
-          LlamaOutput out = it.next();
+          LlamaOutput out = reader != null ? reader.first(it) : it.next();
           follower.output(out, !it.hasNext());
           started = true;
         }

@@ -141,7 +141,7 @@ final class Generation implements LoadedModel.User, TokenReader.Follower {
     }
     // The first output comes when the prompt is processed, read here; the others, one per decode step, through the
     // model's TokenReader.
-    output(tokens.next(), !tokens.hasNext());
+    output(model.tokenReader.first(tokens), !tokens.hasNext());
     flush();
     if (tokens.hasNext() && model.tokenReader.follow(tokens, slot, this) == TokenReader.End.STOPPED) {
       failStopped();

@@ -100,6 +100,31 @@ final class LoadedModel {
       probe(path, template, jinja);
     }
     int contextSize = config.contextSize != null ? config.contextSize : defaultContext(header, config.parallel);
+    ModelParameters params = parameters(path, config, contextSize, template, jinja);
+    long t0 = System.nanoTime();
+    LlamaModel llama;
+    try {
+      llama = LlamaLoader.load(params, llmName);
+    } catch (RuntimeException e) {
+      // The header was fine, the rest is not (truncated, corrupt, unsupported): the file's fault, not the server's.
+      throw LlmErrors.of(400, "invalid_request_error", "model", "model_load_failed", "llama.cpp could not load model "
+        + path + " (truncated, corrupt or unsupported?): " + e.getMessage());
+    }
+    long ms = (System.nanoTime() - t0) / 1_000_000;
+    LoadedModel m = new LoadedModel(file, header, llama, contextSize, config.parallel, templated, ms, modified, llmName);
+    LOG.info(() -> String.format("LLM '%s': loaded %s (%s, %.1f MB) in %d ms: threads=%d parallel=%d contextSize=%d"
+        + " (%d per slot) flashAttention=%s template=%s%s", llmName, file.id(), path, sizeMb(path), ms,
+      config.threads, config.parallel, contextSize, m.slotContext, config.flashAttention,
+      templated ? (config.llamaTemplate() ? "configured" : "model's own") : "plain",
+      config.embedding ? " embedding=" + config.pooling.name().toLowerCase() : ""));
+    return m;
+  }
+
+  /**
+   * llama.cpp's settings for {@code config}: as configured, not necessarily in effect (llama.cpp turns flash
+   * attention off for a model whose key and value heads differ in size).
+   */
+  static ModelParameters parameters(Path path, LlamaCppConfig config, int contextSize, String template, boolean jinja) {
     ModelParameters params = new ModelParameters().setModel(path.toString()).setThreads(config.threads)
       .setParallel(config.parallel).setCtxSize(contextSize);
     if (template != null) {
@@ -124,22 +149,7 @@ final class LoadedModel {
     if (!config.nativeLog) {
       params.disableLog(); // llama.cpp writes ~150 lines to stderr per load; the log callback is never called
     }
-    long t0 = System.nanoTime();
-    LlamaModel llama;
-    try {
-      llama = LlamaLoader.load(params, llmName);
-    } catch (RuntimeException e) {
-      // The header was fine, the rest is not (truncated, corrupt, unsupported): the file's fault, not the server's.
-      throw LlmErrors.of(400, "invalid_request_error", "model", "model_load_failed", "llama.cpp could not load model "
-        + path + " (truncated, corrupt or unsupported?): " + e.getMessage());
-    }
-    long ms = (System.nanoTime() - t0) / 1_000_000;
-    LoadedModel m = new LoadedModel(file, header, llama, contextSize, config.parallel, templated, ms, modified, llmName);
-    LOG.info(() -> String.format("LLM '%s': loaded %s (%s, %.1f MB) in %d ms: threads=%d parallel=%d contextSize=%d"
-        + " (%d per slot) flashAttention=%s template=%s%s", llmName, file.id(), path, sizeMb(path), ms, config.threads,
-      config.parallel, contextSize, m.slotContext, config.flashAttention, templated ? (config.llamaTemplate() ? "configured" : "model's own") : "plain",
-      config.embedding ? " embedding=" + config.pooling.name().toLowerCase() : ""));
-    return m;
+    return params;
   }
 
   private static void probe(Path path, String template, boolean jinja) {

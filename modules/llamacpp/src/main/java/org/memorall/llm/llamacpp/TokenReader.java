@@ -8,6 +8,8 @@ import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Level;
@@ -24,19 +26,20 @@ import java.util.logging.Logger;
  * about 3,000 (README "The engine's limit"). Queueing those threads (one waiting at a time) still left one spinning
  * much of the time: a thread woken to take its output is often not running soon on 2 busy cores.
  *
- * <p>How: in each decode step llama.cpp sends one output to every generating slot, in slot order, in one burst.
- * The reader counts, per generation, the outputs queued for it: a wait that ends (or a read that finds an output no
- * count expected) means a burst came, one more for every other generation. It takes the counted outputs in slot
- * order (no wait), and when none is left it waits on the lowest slot, whose output comes first in the next burst:
- * nothing else is queued then, so it sleeps. A generation's first output comes only when its prompt is processed,
- * possibly many steps later: its own thread waits for that one, then hands it over here. Where the count can be
- * short, the reader looks once more before it waits (a generation just handed over; after an empty output, since
- * the end may follow in the same burst; after a wait that spun anyway, at every generation), rather than leave an
- * output queued, which would make the wait spin. A generation whose reads spin (it waited while the others' outputs
- * were queued: llama.cpp sends nothing in a step whose token ends in an incomplete UTF-8 character, as emoji and
- * most non-Latin text do), in half of its reads, goes back to its own thread for the rest of its outputs, so it no longer makes the reader
- * spin: its own waits spin only until the reader has taken the others' outputs of a burst. If the reader's thread
- * ends (closed, or broken), every generation reads its own outputs.
+ * <p>How: in each decode step llama.cpp sends one output to every generating slot, in slot order, in one burst. The
+ * reader counts, per generation, the outputs queued for it: a wait that ends (or a read that finds an output no count
+ * expected) means a burst came, one more for every other generation. It takes the counted outputs in slot order (no
+ * wait), and when none is left it waits on the lowest slot, whose output comes first in the next burst: nothing else is
+ * queued then, so it sleeps. A generation's first output comes only when its prompt is processed, possibly many steps
+ * later: its own thread waits for that one ({@link #first}), then hands it over here. Where the count can be short, the
+ * reader looks once more before it waits (a generation just handed over; after an empty output, since the end may
+ * follow in the same burst; after a wait that spun anyway, at every generation), rather than leave an output queued,
+ * which would make the wait spin. A generation whose reads spin (it waited while the others' outputs were queued:
+ * llama.cpp sends nothing in a step whose token ends in an incomplete UTF-8 character, as emoji and most non-Latin text
+ * do), in half of its reads (not counting spins while another generation's first output was awaited), goes back to its
+ * own thread for the rest of its outputs, so it no longer makes the reader spin: its own waits spin only until the
+ * reader has taken the others' outputs of a burst. If the reader's thread ends (closed, or broken), every generation
+ * reads its own outputs.
  */
 public final class TokenReader {
 
@@ -95,6 +98,9 @@ public final class TokenReader {
   }
 
   private final String name;
+  /** First outputs being waited for on their generations' own threads ({@link #first}), and those taken so far. */
+  private final AtomicInteger firstsWaiting = new AtomicInteger();
+  private final AtomicLong firstsTaken = new AtomicLong();
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition joined = lock.newCondition();
   private final List<Member> joining = new ArrayList<>();
@@ -113,7 +119,22 @@ public final class TokenReader {
   }
 
   /**
-   * Hands over a generation whose first output the caller has received; blocks until its last output went to
+   * Reads a generation's first output on the caller's thread (it comes when the prompt is processed, possibly many
+   * decode steps later). Meanwhile it can sit queued until that thread runs, and the reader's own waits spin: the
+   * reader then does not count those spins against the generation it was waiting for.
+   */
+  public LlamaOutput first(LlamaIterator tokens) {
+    firstsWaiting.incrementAndGet();
+    try {
+      return tokens.next();
+    } finally {
+      firstsTaken.incrementAndGet();
+      firstsWaiting.decrementAndGet();
+    }
+  }
+
+  /**
+   * Hands over a generation whose first output the caller has received ({@link #first}); blocks until its last output went to
    * {@code follower} ({@link End#DONE}) or it stopped ({@link End#STOPPED}); rethrows what llama.cpp threw.
    * {@code slot} is the llama.cpp slot it runs in; -1 (llama.cpp chose it) has no place in the reader's order, so
    * such a generation is read on the caller's thread.
@@ -268,6 +289,8 @@ public final class TokenReader {
       return;
     }
     boolean forBurst = m.queued == 0 && !m.maybe; // nothing counted anywhere: waits for the next burst
+    long firsts0 = firstsTaken.get();
+    boolean firstWaiting = firstsWaiting.get() > 0;
     long t0 = System.nanoTime();
     long cpu0 = THREADS.getCurrentThreadCpuTime();
     LlamaOutput out;
@@ -285,9 +308,12 @@ public final class TokenReader {
     boolean spun = wall > WAITED_NANOS && 2 * cpu > wall;
     boolean waited = wall > WAITED_NANOS;
     // A read that spun waited for an output of its own that llama.cpp had not sent while others' were queued. Now
-    // and then that is a count gone wrong elsewhere; when most of a generation's reads do, it holds its outputs back.
+    // and then that is a count gone wrong elsewhere, or another generation's first output waiting for its thread
+    // (not counted: on 2 busy cores that thread can wait several steps for a CPU); when most of a generation's reads
+    // spin, it holds its outputs back.
     m.reads++;
-    m.spins += spun ? 1 : 0;
+    boolean firstInTheWay = firstWaiting || firstsWaiting.get() > 0 || firstsTaken.get() != firsts0;
+    m.spins += spun && !firstInTheWay ? 1 : 0;
     boolean silent = m.spins >= SILENT_SPINS && 2 * m.spins >= m.reads;
     if (forBurst || spun || m.queued == 0 && waited) {
       // A burst came: one more for every other generation.

@@ -221,7 +221,7 @@ class TokenReaderTest {
     }
     LlamaIterator it = model.generate(SlotParameter.set(parameters, slot)).iterator();
     Seen seen = new Seen();
-    LlamaOutput first = it.next();
+    LlamaOutput first = reader.first(it);
     seen.text.append(first.text);
     seen.outputs++;
     if (!it.hasNext()) {

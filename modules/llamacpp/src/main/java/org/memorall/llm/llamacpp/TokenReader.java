@@ -134,8 +134,9 @@ public final class TokenReader {
   }
 
   /**
-   * Hands over a generation whose first output the caller has received ({@link #first}); blocks until its last output went to
-   * {@code follower} ({@link End#DONE}) or it stopped ({@link End#STOPPED}); rethrows what llama.cpp threw.
+   * Hands over a generation whose first output the caller has received ({@link #first}); blocks until its last
+   * output went to {@code follower} ({@link End#DONE}) or it stopped ({@link End#STOPPED}); rethrows what llama.cpp
+   * threw.
    * {@code slot} is the llama.cpp slot it runs in; -1 (llama.cpp chose it) has no place in the reader's order, so
    * such a generation is read on the caller's thread.
    */

@@ -39,11 +39,11 @@ final class ThreadCpu {
 
   static ThreadCpu now() {
     ThreadCpu t = new ThreadCpu();
-    long listed = 0;
     if (!available()) {
       t.nanos[3] = PROCESS.getProcessCpuTime();
       return t;
     }
+    long listed = 0;
     try (Stream<Path> tasks = Files.list(TASKS)) {
       for (Path task : (Iterable<Path>) tasks::iterator) {
         String name;

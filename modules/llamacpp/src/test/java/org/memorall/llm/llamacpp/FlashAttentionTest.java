@@ -24,7 +24,7 @@ import static org.memorall.llm.llamacpp.Harness.story;
 /**
  * {@code flashAttention} (on by default) reaches llama.cpp, which then skips the KV cells other slots keep for their
  * prompt cache instead of attending over them (README "Slots and the KV cache's history"; the speed is the
- * benchmark's to show). Either way the model answers the same.
+ * benchmark's to show). Either way the story starts the same.
  */
 @ExtendWith(VertxExtension.class)
 class FlashAttentionTest {
@@ -57,7 +57,7 @@ class FlashAttentionTest {
   }
 
   @Test
-  void onByDefaultAndTheAnswerIsTheSameEitherWay(Vertx vertx) throws Exception {
+  void onByDefaultAndTheStoryStartsTheSameEitherWay(Vertx vertx) throws Exception {
     String on = answer(vertx, new JsonObject(), true);
     String off = answer(vertx, new JsonObject().put("flashAttention", false), false);
     // The first words: later tokens may differ in the last bits of a near tie between the two attention kernels.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark suite (README "Benchmark"): throughput and time to first token (gateway SSE vs java-llama.cpp direct,
 # 1-8 streams, the bundled and a random 35M model), gateway overhead proxying a loopback upstream, cold start and RSS.
-# Writes target/bench/results.md (+ one .json per benchmark) and target/bench/throughput.png. Takes ~4-5 minutes.
+# Writes target/bench/results.md (+ one .json per benchmark) and target/bench/throughput.png. Takes ~5-6 minutes.
 #   ./bench.sh             run, results in target/bench/
 #   ./bench.sh --publish   also copy them to docs/bench-results.md and docs/bench.png (do this on a quiet machine)
 # Extra arguments go to Maven, e.g. -Dbench.rounds=9 -Dbench.tokens=512.

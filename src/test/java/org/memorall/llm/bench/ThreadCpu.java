@@ -8,8 +8,8 @@ import java.util.stream.Stream;
 
 /**
  * The process's CPU time split by the threads that spent it, for "where the CPU goes" in the throughput report:
- * llama.cpp's engine, the token readers ("llm-tokens-…"), Vert.x event loops (the node's and the benchmark client's),
- * and the rest (GC, JIT compilers and other JVM threads, the benchmark's own threads, threads that ended). The
+ * llama.cpp's engine, the token readers ("llm-tokens-…"), the node's Vert.x event loops, the benchmark's HTTP client
+ * (its event loop, renamed {@link #CLIENT} by the benchmark), and the rest (GC, JIT compilers and other JVM threads, the benchmark's own threads, threads that ended). The
  * engine's threads are native: java-llama.cpp starts its server thread from the thread that creates the model, whose
  * name it inherits ("llm-load-…" in the provider, see LlamaLoader; "bench-load" on the direct path).
  *
@@ -21,12 +21,15 @@ import java.util.stream.Stream;
 final class ThreadCpu {
 
   /** The parts, in the order of {@link #nanos}. */
-  static final String[] PARTS = {"engine", "reader", "event loops", "rest"};
+  static final String[] PARTS = {"engine", "reader", "event loop", "client", "rest"};
+  /** The name the benchmark gives its client's event-loop thread. */
+  static final String CLIENT = "bench-client";
+  private static final int REST = PARTS.length - 1;
   private static final Path TASKS = Paths.get("/proc/self/task");
   private static final com.sun.management.OperatingSystemMXBean PROCESS =
     (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
 
-  /** CPU nanoseconds per part so far: engine, reader, event loops, rest. */
+  /** CPU nanoseconds per part so far, in the order of {@link #PARTS}. */
   final long[] nanos = new long[PARTS.length];
 
   private ThreadCpu() {
@@ -40,7 +43,7 @@ final class ThreadCpu {
   static ThreadCpu now() {
     ThreadCpu t = new ThreadCpu();
     if (!available()) {
-      t.nanos[3] = PROCESS.getProcessCpuTime();
+      t.nanos[REST] = PROCESS.getProcessCpuTime();
       return t;
     }
     long listed = 0;
@@ -55,13 +58,13 @@ final class ThreadCpu {
           continue; // ended meanwhile
         }
         int part = name.startsWith("llm-load-") || name.startsWith("bench-load") ? 0
-          : name.startsWith("llm-tokens-") ? 1 : name.startsWith("vert.x-eventloo") ? 2 : -1;
+          : name.startsWith("llm-tokens-") ? 1 : name.startsWith("vert.x-eventloo") ? 2 : name.equals(CLIENT) ? 3 : -1;
         if (part >= 0) {
           t.nanos[part] += cpu;
           listed += cpu;
         }
       }
-      t.nanos[3] = PROCESS.getProcessCpuTime() - listed;
+      t.nanos[REST] = PROCESS.getProcessCpuTime() - listed;
     } catch (IOException e) {
       throw new IllegalStateException("cannot read /proc/self", e);
     }

@@ -52,7 +52,7 @@ import java.util.concurrent.TimeUnit;
 class ThroughputBenchmark {
 
   private static final String PROMPT = "Once upon a time";
-  private static final int ROUNDS = Integer.getInteger("bench.rounds", 5);
+  private static final int ROUNDS = Integer.getInteger("bench.rounds", 9);
   private static final int THREADS = Integer.getInteger("bench.threads", 1);
   private static final int[] CONCURRENCY = {1, 2, 4, 8};
   private static final int PARALLEL = 8;
@@ -60,6 +60,7 @@ class ThroughputBenchmark {
   private static final boolean FLASH_ATTENTION = Boolean.parseBoolean(System.getProperty("bench.flashAttention", "true"));
   private static final int WARMUP_REQUESTS = Integer.getInteger("bench.warmup", 2000);
   private static final int TTFT_SAMPLES = Integer.getInteger("bench.ttftSamples", 100);
+  private static final int WARM_PASSES = Integer.getInteger("bench.passes", 2);
 
   @TempDir
   Path modelsDir;
@@ -138,7 +139,8 @@ class ThroughputBenchmark {
     if (ThreadCpu.available()) {
       report.line("Where the CPU goes: µs per token by thread, median over the rounds, from Linux's per-thread scheduler "
         + "counters. Engine: llama.cpp's server thread, which with 1 compute thread also computes; reader: the "
-        + "`TokenReader`; event loops: the node's and the benchmark client's; rest: GC, JIT and other JVM threads, the "
+        + "`TokenReader`; event loop: the node's (HTTP, event bus, SSE writes, which on loopback also deliver to the "
+        + "client); client: the benchmark's HTTP client; rest: GC, JIT and other JVM threads, the "
         + "threads that read each stream's first token (the provider's generation workers, the direct path's stream "
         + "threads). A reader busy far beyond its share is waiting busily in java-llama.cpp's receive (README \"The "
         + "engine's limit\"):");
@@ -228,6 +230,8 @@ class ThroughputBenchmark {
             .put("model", model.file.toString()))));
       Node node = Node.deploy(server, new NodeConfig(config)).await(120, TimeUnit.SECONDS);
       Context context = client.getOrCreateContext();
+      // Named so that the CPU table tells the client's event loop from the node's.
+      context.runOnContext(v -> Thread.currentThread().setName(ThreadCpu.CLIENT));
       HttpClient http = client.createHttpClient(new PoolOptions().setHttp1MaxSize(PARALLEL));
       // Warm-up: the JIT compiles the per-request code of the gateway only after a few thousand requests (before,
       // a request costs milliseconds more); the compiled code stays for the next model (same JVM).
@@ -239,12 +243,15 @@ class ThroughputBenchmark {
         direct(llama, reader, pool, 1, 1, null);
       }
       jitWarm = true;
-      // One untimed pass over every concurrency on both paths: the code of each shape is compiled before it is timed
-      // (without it, the JIT compiled ~770 methods and deoptimized ~320 during 10 s of timed rounds: C2 took 12-18 % of
-      // the CPU).
-      for (int streams : CONCURRENCY) {
-        direct(llama, reader, pool, streams, model.tokens, null);
-        sse(context, http, node.httpPort(), streams, model.tokens, null);
+      // Untimed passes over every concurrency on both paths: the code of each shape is compiled before it is timed
+      // (without them, the JIT compiled ~770 methods and deoptimized ~320 during 10 s of timed rounds: C2 took 12-18 % of
+      // the CPU; after one pass, C2 still took 145-167 µs per token in the first round's 8-stream runs, on the core
+      // the node and the reader share).
+      for (int pass = 0; pass < WARM_PASSES; pass++) {
+        for (int streams : CONCURRENCY) {
+          direct(llama, reader, pool, streams, model.tokens, null);
+          sse(context, http, node.httpPort(), streams, model.tokens, null);
+        }
       }
       // Time to first token: one short request at a time, the two paths alternately.
       for (int i = 0; i < TTFT_SAMPLES; i++) {

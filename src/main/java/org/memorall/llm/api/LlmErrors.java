@@ -18,6 +18,8 @@ public final class LlmErrors {
   public static final String RETRY_AFTER_MS = "retryAfterMs";
   /** Error code: this LLM does not do embeddings. */
   public static final String EMBEDDINGS_NOT_SUPPORTED = "embeddings_not_supported";
+  /** Error code: no LLM (or model) of that name. */
+  public static final String MODEL_NOT_FOUND = "model_not_found";
   /** The message of {@link #embeddingsNotSupported} when the provider gives none. */
   public static final String NO_EMBEDDINGS = "This LLM does not do embeddings";
 
@@ -45,13 +47,13 @@ public final class LlmErrors {
 
   public static ServiceException notFound(String name, Collection<String> available) {
     String list = available.isEmpty() ? "none" : String.join(", ", available);
-    return of(404, "invalid_request_error", "model", "model_not_found",
+    return of(404, "invalid_request_error", "model", MODEL_NOT_FOUND,
       "LLM '" + name + "' not found. Available: " + list);
   }
 
   public static ServiceException modelNotFound(String modelId, Collection<String> available) {
     String list = available.isEmpty() ? "none" : String.join(", ", available);
-    return of(404, "invalid_request_error", "model", "model_not_found",
+    return of(404, "invalid_request_error", "model", MODEL_NOT_FOUND,
       "Model '" + modelId + "' not found. Available: " + list);
   }
 

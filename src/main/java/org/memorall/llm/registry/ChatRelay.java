@@ -41,6 +41,8 @@ final class ChatRelay {
   private final long startedNanos = System.nanoTime();
   private final List<String> chain = new ArrayList<>();
   private final List<String> failures = new ArrayList<>();
+  /** The failure whose status the request ends with if every LLM fails: the last of an LLM that exists. */
+  private ServiceException decisive;
   private final StringBuilder partial = new StringBuilder();
   private RoutingPolicy policy;
   private int index;
@@ -281,6 +283,9 @@ final class ChatRelay {
   /** The LLM {@code name} failed for good: try the next in the chain, or end the request with the error. */
   private void failover(String name, ServiceException error) {
     failures.add(name + ": " + error.getMessage());
+    if (decisive == null || !LlmErrors.MODEL_NOT_FOUND.equals(code(error))) {
+      decisive = error; // a missing fallback is named, but its 404 does not stand for the LLMs that failed
+    }
     boolean canResume = !sent || (stream && policy != null && policy.resumeOnFallback);
     if (index + 1 < chain.size() && canResume && fallsOver(error)) {
       index++;
@@ -292,7 +297,7 @@ final class ChatRelay {
       return;
     }
     if (failures.size() > 1) {
-      out.fail(LlmErrors.of(error.failureCode(), "server_error", null, "all_llms_failed",
+      out.fail(LlmErrors.of(decisive.failureCode(), "server_error", null, "all_llms_failed",
         "No LLM could answer. Tried " + String.join("; ", failures)));
     } else {
       out.fail(error);

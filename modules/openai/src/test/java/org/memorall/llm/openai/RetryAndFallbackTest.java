@@ -142,6 +142,12 @@ class RetryAndFallbackTest {
       () -> registry.chatCompletionsFor("remote", hello()).await(20, TimeUnit.SECONDS));
     assertTrue(e.getMessage().contains("remote: upstream says 502") && e.getMessage().contains("ghost: LLM 'ghost' not found"),
       e.getMessage());
+    assertEquals(502, e.failureCode(), "the status of the LLM that failed, not the missing fallback's 404");
+    assertEquals("all_llms_failed", e.getDebugInfo().getString("code"));
+
+    HttpResponse<String> http = post("/v1/chat/completions", hello().toJson().copy().put("model", "remote"));
+    assertEquals(502, http.statusCode(), http.body());
+    assertTrue(http.body().contains("\"code\":\"all_llms_failed\""), http.body());
   }
 
   @Test

@@ -10,8 +10,9 @@ import java.util.stream.Stream;
  * The process's CPU time split by the threads that spent it, for "where the CPU goes" in the throughput report:
  * llama.cpp's engine, the token readers ("llm-tokens-…"), the node's Vert.x event loops, the benchmark's HTTP client
  * (its event loop, renamed {@link #CLIENT} by the benchmark), and the rest (GC, JIT compilers and other JVM threads,
- * the benchmark's own threads, threads that ended). The engine's threads are native: java-llama.cpp starts its server thread from the thread that creates the model, whose
- * name it inherits ("llm-load-…" in the provider, see LlamaLoader; "bench-load" on the direct path).
+ * the benchmark's own threads, threads that ended). The engine's threads are native: java-llama.cpp starts its server
+ * thread from the thread that creates the model, whose name it inherits ("llm-load-…" in the provider, see
+ * LlamaLoader; "bench-load" on the direct path).
  *
  * <p>Per thread from Linux's {@code /proc/self/task/<id>/schedstat} (nanoseconds on a CPU), not from the JVM's
  * thread list: java-llama.cpp never detaches its server thread, so a closed model's thread stays listed there, and

@@ -21,6 +21,8 @@ import org.memorall.llm.api.ServeProgress;
 import org.memorall.llm.api.ServeRequest;
 import org.memorall.llm.llamacpp.ModelCatalog.ModelFile;
 
+import java.io.IOException;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -33,6 +35,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Logger;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * A local LLM run in-process by llama.cpp (java-llama.cpp): one GGUF model at a time, {@code parallel} slots
@@ -455,6 +458,7 @@ final class LlamaCppProvider implements LlmProvider {
         return unloaded.compose(v -> admin.executeBlocking(() -> {
           Files.deleteIfExists(file.path());
           LOG.info(() -> "LLM '" + name + "': deleted " + file.path());
+          removeEmptyFolders(file.path().getParent());
           synchronized (this) {
             if (target.path().equals(file.path())) {
               target = defaultFile; // the bundled model is extracted again when it loads
@@ -466,19 +470,31 @@ final class LlamaCppProvider implements LlmProvider {
     });
   }
 
+  /** Removes {@code dir} and its parents up to the models directory while they are empty (a repo's folders). */
+  private void removeEmptyFolders(Path dir) throws IOException {
+    for (Path d = dir; d != null && d.startsWith(modelsDir) && !d.equals(modelsDir); d = d.getParent()) {
+      try (Stream<Path> entries = Files.list(d)) {
+        if (entries.findAny().isPresent()) {
+          return;
+        }
+      }
+      try {
+        Files.delete(d);
+      } catch (DirectoryNotEmptyException e) {
+        return; // a download into it began meanwhile
+      }
+    }
+  }
+
   private ServiceException unloadedWhileRunning(String modelId) {
     return LlmErrors.unavailable("The model '" + modelId + "' was unloaded while this request ran; retry");
   }
 
-  /** The model file {@code ref} names (id, path, or path in the models directory), else a 404. Blocking. */
+  /**
+   * The model file {@code ref} names (id, path, path in the models directory, or HuggingFace repo), else a 404 (a 400
+   * when it names several). Blocking.
+   */
   private ModelFile find(String ref) throws Exception {
-    LoadedModel loaded;
-    synchronized (this) {
-      loaded = model;
-    }
-    if (loaded != null && loaded.file.matches(ref, modelsDir)) {
-      return loaded.file;
-    }
     List<Path> files = known();
     ModelFile file = ModelCatalog.find(files, ref, modelsDir);
     if (file == null) {

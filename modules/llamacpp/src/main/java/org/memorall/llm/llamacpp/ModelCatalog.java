@@ -1,5 +1,6 @@
 package org.memorall.llm.llamacpp;
 
+import org.memorall.llm.api.LlmErrors;
 import org.memorall.llm.api.ModelInfo;
 
 import java.io.IOException;
@@ -30,7 +31,10 @@ final class ModelCatalog {
       return new ModelFile(idOf(abs), abs, abs.equals(BundledModel.path(modelsDir).toAbsolutePath().normalize()));
     }
 
-    /** True when {@code ref} names this file: its id, its path, or its path relative to the models directory. */
+    /**
+     * True when {@code ref} names this file: its id, its path, its path relative to the models directory, or the
+     * HuggingFace repo it was downloaded from ("username/repo", its folder in the models directory).
+     */
     boolean matches(String ref, Path modelsDir) {
       if (ref == null) {
         return false;
@@ -39,7 +43,11 @@ final class ModelCatalog {
         return true;
       }
       Path dir = modelsDir.toAbsolutePath().normalize();
-      return path.startsWith(dir) && ref.equals(dir.relativize(path).toString());
+      if (!path.startsWith(dir)) {
+        return false;
+      }
+      Path relative = dir.relativize(path);
+      return ref.equals(relative.toString()) || relative.getNameCount() == 3 && ref.equals(relative.getParent().toString());
     }
   }
 
@@ -63,15 +71,21 @@ final class ModelCatalog {
     return attrs.isRegularFile() && !name.startsWith(".") && name.toLowerCase(Locale.ROOT).endsWith(".gguf");
   }
 
-  /** The file named by {@code ref} among {@code files}, or null. */
+  /**
+   * The file named by {@code ref} among {@code files}, or null; a 400 naming the candidates when it names several
+   * (the same file name in two repos, or a repo with several models).
+   */
   static ModelFile find(List<Path> files, String ref, Path modelsDir) {
-    for (Path p : files) {
-      ModelFile f = ModelFile.of(p, modelsDir);
-      if (f.matches(ref, modelsDir)) {
-        return f;
-      }
+    List<ModelFile> found = files.stream().map(p -> ModelFile.of(p, modelsDir)).filter(f -> f.matches(ref, modelsDir))
+      .collect(Collectors.toList());
+    if (found.size() > 1) {
+      Path dir = modelsDir.toAbsolutePath().normalize();
+      String names = found.stream().map(f -> f.path().startsWith(dir) ? dir.relativize(f.path()) : f.path())
+        .map(Path::toString).collect(Collectors.joining(", "));
+      throw LlmErrors.of(400, "invalid_request_error", "model", "ambiguous_model", "Model '" + ref + "' names "
+        + found.size() + " files: " + names + "; name one by its path in the models directory (with '/' sent as %2F)");
     }
-    return null;
+    return found.isEmpty() ? null : found.get(0);
   }
 
   /** The OpenAI-style description of a model file, with what its header says. */

@@ -184,6 +184,46 @@ class LlamaCppLifecycleTest {
   }
 
   @Test
+  void theHuggingFaceRepoAModelCameFromNamesItForUnloadAndDelete(Vertx vertx) throws Exception {
+    started(vertx, new JsonObject());
+    Path dir = Files.createDirectories(modelsDir.resolve("microsoft/Phi-3-mini-4k-instruct-gguf"));
+    Path file = Files.copy(BundledModel.extract(modelsDir), dir.resolve("Phi-3-mini-4k-instruct-q4.gguf"));
+    await(h.call(() -> h.provider.serve(ServeRequest.path(file.toString()), p -> { })));
+    assertEquals("Phi-3-mini-4k-instruct-q4", h.status().getString("model"));
+
+    // As the spec names models: unload(llm, 'username/repo'), delete(llm, 'username/repo').
+    await(h.call(() -> h.provider.unload("microsoft/Phi-3-mini-4k-instruct-gguf")));
+    assertEquals("unloaded", h.status().getString("status"));
+    await(h.call(() -> h.provider.delete("microsoft/Phi-3-mini-4k-instruct-gguf")));
+    assertFalse(Files.exists(file));
+    assertFalse(Files.exists(modelsDir.resolve("microsoft")), "the repo's folders go with its last file");
+    assertTrue(Files.exists(BundledModel.path(modelsDir)), "the other models stay");
+  }
+
+  @Test
+  void aNameThatFitsSeveralFilesIsRefusedAndTheirPathsGiven(Vertx vertx) throws Exception {
+    started(vertx, new JsonObject());
+    Path bundled = BundledModel.extract(modelsDir);
+    Path alice = Files.copy(bundled, Files.createDirectories(modelsDir.resolve("alice/stories-GGUF"))
+      .resolve("stories-Q4_K_M.gguf"));
+    Path bob = Files.copy(bundled, Files.createDirectories(modelsDir.resolve("bob/stories-GGUF"))
+      .resolve("stories-Q4_K_M.gguf"));
+
+    ServiceException e = failure(h.call(() -> h.provider.delete("stories-Q4_K_M")));
+    assertEquals(400, e.failureCode());
+    assertEquals("ambiguous_model", e.getDebugInfo().getString("code"));
+    assertTrue(e.getMessage().contains("alice/stories-GGUF/stories-Q4_K_M.gguf")
+      && e.getMessage().contains("bob/stories-GGUF/stories-Q4_K_M.gguf"), e.getMessage());
+    assertTrue(Files.exists(alice) && Files.exists(bob), "nothing deleted");
+
+    await(h.call(() -> h.provider.delete("bob/stories-GGUF/stories-Q4_K_M.gguf")));
+    assertFalse(Files.exists(bob));
+    assertTrue(Files.exists(alice));
+    await(h.call(() -> h.provider.delete("stories-Q4_K_M"))); // one file left by that name
+    assertFalse(Files.exists(alice));
+  }
+
+  @Test
   void deleteKeepsFilesOutsideTheModelsDirectory(Vertx vertx) throws Exception {
     Path outside = Files.copy(BundledModel.extract(elsewhere), elsewhere.resolve("outside.gguf"));
     started(vertx, new JsonObject().put("model", outside.toString()));

@@ -39,12 +39,15 @@ final class ManagementRoutes {
   private void create(RoutingContext ctx) {
     JsonObject body = RequestBodies.object(ctx);
     String name = requiredString(body, "name");
-    String type = requiredString(body, "type");
+    Object type = body.getValue("type"); // or config.type, as the spec writes it: the registry decides
+    if (type != null && !(type instanceof String)) {
+      throw LlmErrors.invalidField("type", "'type' must be a string");
+    }
     Object config = body.getValue("config");
     if (config != null && !(config instanceof JsonObject)) {
       throw LlmErrors.invalidField("config", "'config' must be an object");
     }
-    service.create(name, type, (JsonObject) config)
+    service.create(name, (String) type, (JsonObject) config)
       .onSuccess(info -> Responses.json(ctx.response(), 201, info.toJson()))
       .onFailure(ctx::fail);
   }

@@ -97,9 +97,11 @@ final class ClusteredRegistry implements LlmService {
     return createHere(name, type, config == null ? new JsonObject() : config, true);
   }
 
-  private Future<LlmInfo> createHere(String name, String type, JsonObject config, boolean replica) {
+  private Future<LlmInfo> createHere(String name, String requestedType, JsonObject config, boolean replica) {
+    String type;
     String canonical;
     try {
+      type = local.requestedType(requestedType, config);
       canonical = local.canonicalType(type);
     } catch (RuntimeException e) {
       return Future.failedFuture(LlmErrors.from(e));

@@ -54,6 +54,11 @@ final class LlmLifecycle {
     return types.canonical(type);
   }
 
+  /** See {@link ProviderTypes#requested}. */
+  String requestedType(String type, JsonObject config) {
+    return types.requested(type, config);
+  }
+
   RoutingPolicy policy(JsonObject llmConfig) {
     return new RoutingPolicy(llmConfig, config);
   }
@@ -89,7 +94,8 @@ final class LlmLifecycle {
   }
 
   /** Registers the entry at once (so racing users find it) and deploys its provider verticle. */
-  LlmEntry register(String name, String type, JsonObject created) {
+  LlmEntry register(String name, String requestedType, JsonObject created) {
+    String type = types.requested(requestedType, created);
     if (name == null || !NAME.matcher(name).matches()) {
       throw LlmErrors.invalidField("name", "'name' must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
     }

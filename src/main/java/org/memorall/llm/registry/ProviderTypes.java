@@ -67,6 +67,29 @@ final class ProviderTypes {
     throw new IllegalArgumentException("class '" + name + "' implements neither ProviderFactory nor LlmProvider");
   }
 
+  /**
+   * The type a create asks for: {@code type}, or, as the spec writes it ({@code create(name, {type: ...})}), the
+   * config's {@code type}. A 400 when there is neither, or when the two name different types.
+   */
+  String requested(String type, JsonObject config) {
+    Object inConfig = config == null ? null : config.getValue("type");
+    if (inConfig != null && !(inConfig instanceof String)) {
+      throw LlmErrors.invalidField("config", "'config.type' must be a string");
+    }
+    if (type == null) {
+      if (inConfig == null) {
+        throw LlmErrors.invalidField("type", "'type' is required (or 'config.type'). Available types: "
+          + String.join(", ", byType.keySet()) + ", " + CUSTOM + " (with config.class)");
+      }
+      return (String) inConfig;
+    }
+    if (inConfig != null && !canonical(type).equals(canonical((String) inConfig))) {
+      throw LlmErrors.invalidField("config", "'config.type' is '" + inConfig + "' but 'type' is '" + type
+        + "'; give one, or the same in both");
+    }
+    return type;
+  }
+
   /** The canonical name of a type or alias (wllama → llamacpp). */
   String canonical(String type) {
     return canonical.getOrDefault(type, type);

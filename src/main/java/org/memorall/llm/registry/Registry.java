@@ -78,6 +78,10 @@ public final class Registry implements LlmService {
     return llms.canonicalType(type);
   }
 
+  String requestedType(String type, JsonObject config) {
+    return llms.requestedType(type, config);
+  }
+
   /** This node's LLMs that are ready, and their load, for the other nodes (see {@link ClusterView}). */
   JsonObject localLoad() {
     JsonObject load = new JsonObject();

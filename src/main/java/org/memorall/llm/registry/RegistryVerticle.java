@@ -17,10 +17,13 @@ import java.util.List;
  * {@link Addresses#REGISTRY_STREAM} (streams), then creates the LLMs of the configuration. Both addresses are
  * local: a node's gateway and verticles talk to their own node's registry. When Vert.x is clustered, the registry
  * is the {@link ClusteredRegistry}, and per-node addresses ({@link ClusterRoutes}) let the nodes' registries call
- * each other.
+ * each other. One per Vert.x instance: a second deployment fails (two would split the LLMs between them, the event
+ * bus taking turns).
  */
 public final class RegistryVerticle extends VerticleBase {
 
+  /** Local shared data: the deployment of this Vert.x instance's registry. */
+  private static final String SINGLETON = "org.memorall.llm.registry";
   private final RegistryConfig config;
   private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
   private Registry registry;
@@ -32,6 +35,16 @@ public final class RegistryVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    String other = vertx.sharedData().<String, String>getLocalMap(SINGLETON).putIfAbsent("deployment", deploymentID());
+    if (other != null) {
+      return Future.failedFuture(new IllegalStateException("A registry is already deployed in this Vert.x instance "
+        + "(deployment " + other + "): deploy RegistryVerticle once, with one instance, and reach it with LlmClient or "
+        + "LlmService"));
+    }
+    return startRegistry().onFailure(e -> vertx.sharedData().getLocalMap(SINGLETON).remove("deployment", deploymentID()));
+  }
+
+  private Future<?> startRegistry() {
     registry = new Registry(vertx, config);
     if (!vertx.isClustered()) {
       return bind(registry).compose(v -> ConfiguredLlms.create(config, registry::create));
@@ -65,6 +78,7 @@ public final class RegistryVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    vertx.sharedData().<String, String>getLocalMap(SINGLETON).remove("deployment", deploymentID());
     if (view != null) {
       view.stop();
     }

@@ -96,6 +96,31 @@ class ManagementRoutesTest {
   }
 
   @Test
+  void theTypeMayComeInTheConfigAsTheSpecWritesIt() {
+    // create('lm', {type: 'lmstudio', baseURL: ...}): nothing is contacted before a request
+    JsonObject lm = Http.json(http.post("/llms", new JsonObject().put("name", "lm")
+      .put("config", new JsonObject().put("type", "lmstudio").put("baseURL", "http://127.0.0.1:1/v1"))), 201);
+    assertEquals("lmstudio", lm.getString("type"));
+    assertEquals(new JsonObject().put("deleted", true).put("name", "lm"), Http.json(http.delete("/llms/lm"), 200));
+
+    JsonObject mismatch = Http.error(http.post("/llms", new JsonObject().put("name", "x").put("type", "openai")
+      .put("config", new JsonObject().put("type", "wllama").put("apiKey", "k"))), 400);
+    assertEquals("config", mismatch.getString("param"));
+    assertTrue(mismatch.getString("message").contains("'config.type' is 'wllama' but 'type' is 'openai'"),
+      mismatch::encode);
+    // An alias of the same type is the same type.
+    Http.json(http.post("/llms", new JsonObject().put("name", "y").put("type", "llamacpp")
+      .put("config", new JsonObject().put("type", "wllama").put("parallel", 1))), 201);
+    Http.json(http.delete("/llms/y"), 200);
+
+    JsonObject none = Http.error(http.post("/llms", new JsonObject().put("name", "z").put("config", new JsonObject())), 400);
+    assertEquals("type", none.getString("param"));
+    assertTrue(none.getString("message").contains("Available types: "), none::encode);
+    Http.error(http.get("/llms/x"), 404);
+    Http.error(http.get("/llms/z"), 404);
+  }
+
+  @Test
   void servesUnloadsAndDeletesModels() throws Exception {
     Path bundled = Path.of(byField(Http.json(http.get("/llms/default/models"), 200).getJsonArray("data"), "id", "stories260K")
       .getString("path"));

@@ -27,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -102,6 +103,26 @@ class EventBusApiTest {
       }).exceptionHandler(done::tryFail).endHandler(v -> done.tryComplete(chunks));
       return Future.succeededFuture();
     }
+  }
+
+  @Test
+  void oneRegistryPerVertxInstance() throws Exception {
+    RegistryConfig config = new RegistryConfig(new JsonObject().put("llms", new JsonObject()), modelsDir);
+    String first = vertx.deployVerticle(new RegistryVerticle(config)).await(30, TimeUnit.SECONDS);
+    Exception e = assertThrows(Exception.class,
+      () -> vertx.deployVerticle(new RegistryVerticle(config)).await(30, TimeUnit.SECONDS));
+    assertTrue(e.getMessage().contains("A registry is already deployed in this Vert.x instance"), e.getMessage());
+
+    LlmService registry = LlmService.createProxy(vertx);
+    registry.create("a", "lmstudio", new JsonObject().put("baseURL", "http://127.0.0.1:1/v1"))
+      .await(10, TimeUnit.SECONDS);
+    for (int i = 0; i < 4; i++) {
+      assertTrue(registry.has("a").await(10, TimeUnit.SECONDS), "every call reaches the one registry");
+    }
+
+    vertx.undeploy(first).await(30, TimeUnit.SECONDS);
+    vertx.deployVerticle(new RegistryVerticle(config)).await(30, TimeUnit.SECONDS); // the place is free again
+    assertEquals(List.of(), registry.getNames().await(10, TimeUnit.SECONDS));
   }
 
   @Test

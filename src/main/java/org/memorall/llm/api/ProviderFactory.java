@@ -3,6 +3,7 @@ package org.memorall.llm.api;
 import io.vertx.core.json.JsonObject;
 
 import java.util.List;
+import java.util.Set;
 
 /**
  * Creates providers of one or more types. Modules register a factory through {@link java.util.ServiceLoader}
@@ -19,4 +20,13 @@ public interface ProviderFactory {
    * setting when the configuration cannot work, so that {@code create} fails at once with a 400.
    */
   LlmProvider create(String type, JsonObject config);
+
+  /**
+   * The config keys this factory's providers read. The registry refuses any other key (besides its own: retries,
+   * fallbacks, queue) with a 400 naming it, so that a misspelled setting is not silently ignored; null (the
+   * default) accepts any key.
+   */
+  default Set<String> configKeys() {
+    return null;
+  }
 }

@@ -16,8 +16,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.logging.Logger;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * This node's LLMs and their life: creating one (its entry at once, so that racing users find it, then its
@@ -25,6 +28,11 @@ import java.util.regex.Pattern;
  * it after a backoff, removing it. Used on the registry's context only.
  */
 final class LlmLifecycle {
+
+  /** The keys of an LLM's config that the registry reads: its routing policy, and the spec's {@code type}. */
+  private static final Set<String> OWN_KEYS = Stream.concat(RoutingPolicy.KEYS.stream(), Stream.of("type"))
+    .collect(Collectors.toUnmodifiableSet());
+
 
   private static final Logger LOG = Logger.getLogger(LlmLifecycle.class.getName());
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
@@ -110,6 +118,7 @@ final class LlmLifecycle {
     String canonical = types.canonical(type);
     try {
       policy = new RoutingPolicy(llmConfig, config);
+      types.checkKeys(type, llmConfig, OWN_KEYS);
     } catch (IllegalArgumentException e) {
       throw LlmErrors.invalidField("config", "Invalid config for LLM '" + name + "': " + e.getMessage());
     }

@@ -7,7 +7,9 @@ import org.memorall.llm.api.ProviderFactory;
 
 import java.util.Map;
 import java.util.ServiceLoader;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /** The provider types on the class path: every {@link ProviderFactory} found through {@link ServiceLoader}. */
 final class ProviderTypes {
@@ -88,6 +90,28 @@ final class ProviderTypes {
         + "'; give one, or the same in both");
     }
     return type;
+  }
+
+  /**
+   * Refuses a key of {@code config} that neither the provider of {@code type} nor the registry ({@code own})
+   * reads, naming it and, when it looks like a misspelling, the key meant (IllegalArgumentException). Types whose
+   * factory does not list its keys, and custom ones, take any key.
+   */
+  void checkKeys(String type, JsonObject config, Set<String> own) {
+    ProviderFactory factory = byType.get(type);
+    Set<String> keys = factory == null ? null : factory.configKeys();
+    if (keys == null) {
+      return;
+    }
+    for (String key : config.fieldNames()) {
+      if (!keys.contains(key) && !own.contains(key)) {
+        Set<String> known = new TreeSet<>(keys);
+        known.addAll(own);
+        String meant = ConfigKeys.closest(key, known);
+        throw new IllegalArgumentException("'" + key + "' is not a setting of type '" + type + "'"
+          + (meant != null ? " (did you mean '" + meant + "'?)" : "") + "; its settings: " + String.join(", ", known));
+      }
+    }
   }
 
   /** The canonical name of a type or alias (wllama → llamacpp). */

@@ -72,7 +72,7 @@ class ManagementRoutesTest {
   @Test
   void createsUsesAndRemovesAnLlmWithoutShowingItsSecrets() {
     JsonObject spec = new JsonObject().put("name", "second").put("type", "wllama")
-      .put("config", new JsonObject().put("parallel", 1).put("apiKey", SECRET));
+      .put("config", new JsonObject().put("parallel", 1));
     HttpResponse<String> created = http.post("/llms", spec);
     assertFalse(created.body().contains(SECRET), created::body);
     JsonObject info = Http.json(created, 201);
@@ -93,6 +93,40 @@ class ManagementRoutesTest {
 
     assertEquals(new JsonObject().put("deleted", true).put("name", "second"), Http.json(http.delete("/llms/second"), 200));
     Http.error(http.get("/llms/second"), 404);
+
+    // A remote LLM's key is shown as "***" (nothing is contacted before a request).
+    HttpResponse<String> keyed = http.post("/llms", new JsonObject().put("name", "keyed").put("type", "lmstudio")
+      .put("config", new JsonObject().put("baseURL", "http://127.0.0.1:1/v1").put("apiKey", SECRET)));
+    assertFalse(keyed.body().contains(SECRET), keyed::body);
+    assertEquals("***", Http.json(keyed, 201).getJsonObject("config").getString("apiKey"));
+    for (String path : new String[] {"/llms", "/llms/keyed"}) {
+      HttpResponse<String> response = http.get(path);
+      assertEquals(200, response.statusCode());
+      assertFalse(response.body().contains(SECRET), response::body);
+    }
+    Http.json(http.delete("/llms/keyed"), 200);
+  }
+
+  @Test
+  void aMisspelledSettingIsRefusedNamingTheOneMeant() {
+    JsonObject error = Http.error(http.post("/llms", new JsonObject().put("name", "typo").put("type", "llamacpp")
+      .put("config", new JsonObject().put("paralel", 4))), 400);
+    assertEquals("config", error.getString("param"));
+    assertTrue(error.getString("message").contains("'paralel' is not a setting of type 'llamacpp' (did you mean "
+      + "'parallel'?)"), error::encode);
+    error = Http.error(http.post("/llms", new JsonObject().put("name", "typo").put("type", "openai")
+      .put("config", new JsonObject().put("apiKey", "k").put("retry", new JsonObject().put("maxAtempts", 2)))), 400);
+    assertTrue(error.getString("message").contains("'retry.maxAtempts' is not a setting (did you mean 'maxAttempts'?)"),
+      error::encode);
+    error = Http.error(http.post("/llms", new JsonObject().put("name", "typo").put("type", "ollama")
+      .put("config", new JsonObject().put("BaseUrl", "http://127.0.0.1:1/v1"))), 400);
+    assertTrue(error.getString("message").contains("(did you mean 'baseURL'?)"), error::encode);
+    Http.error(http.get("/llms/typo"), 404);
+    // The registry's own settings go with any type; 'url' (the spec's wllama runner URL) is accepted and ignored.
+    Http.json(http.post("/llms", new JsonObject().put("name", "typo").put("type", "wllama").put("config",
+      new JsonObject().put("parallel", 1).put("url", "http://runner").put("maxQueue", 4).put("fallbacks",
+        new JsonArray().add("default")))), 201);
+    Http.json(http.delete("/llms/typo"), 200);
   }
 
   @Test

@@ -80,18 +80,21 @@ class SecretsTest {
   @Test
   void secretsAppearInNoResponseAndNoLog() {
     List<HttpResponse<String>> responses = new ArrayList<>();
-    JsonObject config = new JsonObject().put("parallel", 1).put("apiKey", SECRET)
-      .put("headers", new JsonObject().put("Authorization", "Bearer " + SECRET));
-    responses.add(http.post("/llms", new JsonObject().put("name", "keyed").put("type", "llamacpp").put("config", config)));
+    // A remote LLM whose upstream is this node's own default LLM: its key is the gateway's, and a header holds another.
+    JsonObject config = new JsonObject().put("baseURL", "http://127.0.0.1:" + http.port + "/llms/default/v1")
+      .put("apiKey", GATEWAY_KEY).put("headers", new JsonObject().put("X-Api-Key", SECRET));
+    responses.add(http.post("/llms", new JsonObject().put("name", "keyed").put("type", "lmstudio").put("config", config)));
     assertEquals(201, responses.get(0).statusCode(), responses.get(0).body());
     responses.add(http.get("/llms"));
     responses.add(http.get("/llms/keyed"));
     responses.add(http.post("/llms/keyed/v1/chat/completions", Http.chat("Once upon a time", 4)));
     responses.add(http.post("/v1/chat/completions", Http.chat("Once upon a time", 4).put("model", "keyed").put("stream", true)));
     // Failing requests must not echo the secret either.
-    responses.add(http.post("/llms", new JsonObject().put("name", "keyed").put("type", "llamacpp").put("config", config)));
-    responses.add(http.post("/llms", new JsonObject().put("name", "bad").put("type", "llamacpp")
-      .put("config", config.copy().put("parallel", "two"))));
+    responses.add(http.post("/llms", new JsonObject().put("name", "keyed").put("type", "lmstudio").put("config", config)));
+    responses.add(http.post("/llms", new JsonObject().put("name", "bad").put("type", "lmstudio")
+      .put("config", config.copy().put("maxConcurrency", "two"))));
+    responses.add(http.post("/llms", new JsonObject().put("name", "bad3").put("type", "lmstudio")
+      .put("config", config.copy().put("apiKee", SECRET))));
     responses.add(http.post("/llms", new JsonObject().put("name", "bad2").put("type", "nope").put("config", config)));
     responses.add(http.get("/llms/keyed/models"));
     responses.add(http.delete("/llms/keyed"));
@@ -104,7 +107,9 @@ class SecretsTest {
     responses.add(new Http(http.port, GATEWAY_KEY + "x").get("/llms"));
     responses.add(new Http(http.port).get("/llms"));
     responses.add(http.get("/metrics"));
-    assertEquals(List.of(200, 403, 401, 401, 401, 401), responses.subList(10, 16).stream()
+    assertEquals(List.of(201, 200, 200, 200, 200, 409, 400, 400, 400, 200, 200), responses.subList(0, 11).stream()
+      .map(HttpResponse::statusCode).collect(Collectors.toList()));
+    assertEquals(List.of(200, 403, 401, 401, 401, 401), responses.subList(11, 17).stream()
       .map(HttpResponse::statusCode).collect(Collectors.toList()));
 
     for (HttpResponse<String> r : responses) {

@@ -3,11 +3,20 @@ package org.memorall.llm.llamacpp;
 import de.kherud.llama.args.PoolingType;
 import io.vertx.core.json.JsonObject;
 
+import java.util.Set;
+
 /**
- * The settings of one llamacpp LLM, checked once when it is created. Unknown keys are left alone: the registry
- * keeps its own settings (queue, fallbacks, ...) in the same object.
+ * The settings of one llamacpp LLM, checked once when it is created. The registry keeps its own settings (queue,
+ * fallbacks, ...) in the same object, and refuses keys that neither reads ({@link #KEYS}).
  */
 final class LlamaCppConfig {
+
+  /**
+   * The keys read here; {@code url} is the spec's wllama runner URL, which has no meaning in-process: accepted, so
+   * that the spec's configs work, and ignored.
+   */
+  static final Set<String> KEYS = Set.of("model", "parallel", "threads", "contextSize", "chatTemplate", "seed",
+    "nativeLog", "embedding", "flashAttention", "pooling", "maxTokens", "hubEndpoint", "url");
 
   static final String PLAIN = "plain";
   static final int DEFAULT_PARALLEL = 2;

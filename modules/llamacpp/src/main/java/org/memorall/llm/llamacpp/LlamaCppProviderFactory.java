@@ -6,6 +6,7 @@ import org.memorall.llm.api.LlmProvider;
 import org.memorall.llm.api.ProviderFactory;
 
 import java.util.List;
+import java.util.Set;
 
 /**
  * The {@code llamacpp} provider type (alias {@code wllama}, the name of the browser build the original service
@@ -26,5 +27,10 @@ public final class LlamaCppProviderFactory implements ProviderFactory {
       throw new IllegalArgumentException("Type '" + type + "' is not one of " + types());
     }
     return new LlamaCppProvider(LlamaCppConfig.parse(config));
+  }
+
+  @Override
+  public Set<String> configKeys() {
+    return LlamaCppConfig.KEYS;
   }
 }

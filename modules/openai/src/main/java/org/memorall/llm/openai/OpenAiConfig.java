@@ -12,10 +12,13 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * The settings of one remote LLM, checked once when it is created. Keys this module does not know are left
- * alone: the registry keeps its own settings (and the spec's {@code type}) in the same object.
+ * The settings of one remote LLM, checked once when it is created. The registry keeps its own settings (and the
+ * spec's {@code type}) in the same object, and refuses keys that neither reads ({@link #KEYS}).
  */
 final class OpenAiConfig {
+
+  static final Set<String> KEYS = Set.of("apiKey", "baseURL", "model", "organization", "project", "headers",
+    "timeouts", "maxConcurrency");
 
   static final Map<String, String> DEFAULT_BASE_URLS = Map.of(
     "openai", "https://api.openai.com/v1",

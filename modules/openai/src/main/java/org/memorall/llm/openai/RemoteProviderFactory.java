@@ -5,6 +5,7 @@ import org.memorall.llm.api.LlmProvider;
 import org.memorall.llm.api.ProviderFactory;
 
 import java.util.List;
+import java.util.Set;
 
 /**
  * The shared factory of the OpenAI-compatible types. Each type has its own factory (not an alias) so that an
@@ -30,5 +31,10 @@ abstract class RemoteProviderFactory implements ProviderFactory {
       throw new IllegalArgumentException("Type '" + type + "' is not " + this.type);
     }
     return new OpenAiProvider(OpenAiConfig.parse(type, config));
+  }
+
+  @Override
+  public Set<String> configKeys() {
+    return OpenAiConfig.KEYS;
   }
 }

@@ -9,10 +9,13 @@ import org.memorall.llm.api.ChatMessage;
 import java.util.Set;
 
 /**
- * The settings of one persona, checked once when it is created, and the request rewrite they imply. Unknown keys
- * are left alone (the registry keeps its own settings in the same object).
+ * The settings of one persona, checked once when it is created, and the request rewrite they imply. The registry
+ * keeps its own settings in the same object, and refuses keys that neither reads ({@link #KEYS}).
  */
 final class PersonaConfig {
+
+  /** The keys read here; the registry refuses others besides its own. */
+  static final Set<String> KEYS = Set.of("llm", "system", "mode", "defaults", "maxConcurrency");
 
   static final String PREPEND = "prepend";
   static final String REPLACE = "replace";

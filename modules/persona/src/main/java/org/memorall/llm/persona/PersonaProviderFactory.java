@@ -6,6 +6,7 @@ import org.memorall.llm.api.LlmProvider;
 import org.memorall.llm.api.ProviderFactory;
 
 import java.util.List;
+import java.util.Set;
 
 /**
  * The {@code persona} provider type: an LLM that wraps another LLM of the registry with a fixed system prompt.
@@ -26,5 +27,10 @@ public final class PersonaProviderFactory implements ProviderFactory {
       throw new IllegalArgumentException("Type '" + type + "' is not one of " + types());
     }
     return new PersonaProvider(PersonaConfig.parse(config));
+  }
+
+  @Override
+  public Set<String> configKeys() {
+    return PersonaConfig.KEYS;
   }
 }

@@ -5,10 +5,13 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import org.memorall.llm.api.LlmErrors;
+import org.memorall.llm.api.LlmInfo;
 import org.memorall.llm.api.LlmService;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /** The named LLMs: {@code GET/POST /llms}, {@code GET/DELETE /llms/{name}}. Configs come back redacted by the registry. */
 final class ManagementRoutes {
@@ -27,13 +30,32 @@ final class ManagementRoutes {
   }
 
   private void list(RoutingContext ctx) {
-    service.getAllInfo()
+    allInOrder(service)
       .onSuccess(all -> {
         List<JsonObject> data = new ArrayList<>();
-        all.values().forEach(info -> data.add(info.toJson()));
+        all.forEach(info -> data.add(info.toJson()));
         Responses.json(ctx.response(), 200, Responses.list(data));
       })
       .onFailure(ctx::fail);
+  }
+
+  /**
+   * Every LLM's info in the order they were created ({@code getNames}'s): the map of {@code getAllInfo} loses its
+   * order on its way through the service proxy.
+   */
+  static Future<List<LlmInfo>> allInOrder(LlmService service) {
+    return Future.all(service.getNames(), service.getAllInfo()).map(cf -> {
+      Map<String, LlmInfo> all = new HashMap<>(cf.<Map<String, LlmInfo>>resultAt(1));
+      List<LlmInfo> ordered = new ArrayList<>();
+      for (String name : cf.<List<String>>resultAt(0)) {
+        LlmInfo info = all.remove(name);
+        if (info != null) {
+          ordered.add(info);
+        }
+      }
+      all.keySet().stream().sorted().forEach(name -> ordered.add(all.get(name))); // created meanwhile
+      return ordered;
+    });
   }
 
   private void create(RoutingContext ctx) {

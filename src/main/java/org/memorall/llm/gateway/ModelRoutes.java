@@ -24,7 +24,7 @@ final class ModelRoutes {
 
   private final LlmService service;
   private final LlmClient client;
-  /** The LLMs have no creation time of their own; OpenAI's {@code created} is then the gateway's start. */
+  /** OpenAI's {@code created} of an LLM whose info has none (a node of an older version): the gateway's start. */
   private final long startedAt = System.currentTimeMillis() / 1000;
 
   ModelRoutes(LlmService service, LlmClient client) {
@@ -42,10 +42,10 @@ final class ModelRoutes {
   }
 
   private void listLlms(RoutingContext ctx) {
-    service.getAllInfo()
+    ManagementRoutes.allInOrder(service)
       .onSuccess(all -> {
         List<JsonObject> data = new ArrayList<>();
-        all.values().forEach(info -> data.add(asModel(info)));
+        all.forEach(info -> data.add(asModel(info)));
         Responses.json(ctx.response(), 200, Responses.list(data));
       })
       .onFailure(ctx::fail);

@@ -28,6 +28,8 @@ final class LlmEntry {
   final String type;
   final JsonObject config;
   final RoutingPolicy policy;
+  /** When it was created, in seconds since the epoch (OpenAI's {@code created} of a model). */
+  final long created = System.currentTimeMillis() / 1000;
   /** The provider verticle's deployment; replaced when a failed LLM is re-initialised. */
   Future<String> deployment;
   private final Vertx vertx;

@@ -39,6 +39,7 @@ final class LlmInfos {
     JsonObject base = new JsonObject()
       .put("name", entry.name)
       .put("type", entry.type)
+      .put("created", entry.created)
       .put("status", entry.deployment.failed() ? "failed" : "loading")
       .put("slots", entry.slots())
       .put("inFlight", entry.inFlight())

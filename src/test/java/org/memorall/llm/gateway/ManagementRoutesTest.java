@@ -14,6 +14,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -56,6 +57,32 @@ class ManagementRoutesTest {
     assertEquals("model", model.getString("object"));
     assertEquals("llamacpp", model.getString("owned_by"));
     assertTrue(model.getValue("created") instanceof Number, model::encode);
+  }
+
+  @Test
+  void listsComeInTheOrderTheLlmsWereCreatedWithTheirCreationTime() throws Exception {
+    long before = System.currentTimeMillis() / 1000;
+    for (String name : new String[] {"zeta", "alpha", "mu"}) {
+      Http.json(http.post("/llms", new JsonObject().put("name", name).put("type", "lmstudio")
+        .put("config", new JsonObject().put("baseURL", "http://127.0.0.1:1/v1"))), 201);
+    }
+    try {
+      List<String> listed = names(Http.json(http.get("/llms"), 200), "name");
+      List<String> models = names(Http.json(http.get("/v1/models"), 200), "id");
+      assertEquals(List.of("zeta", "alpha", "mu"), listed.subList(listed.indexOf("zeta"), listed.indexOf("zeta") + 3));
+      assertEquals(listed, models);
+      JsonObject zeta = byField(Http.json(http.get("/v1/models"), 200).getJsonArray("data"), "id", "zeta");
+      assertTrue(zeta.getLong("created") >= before, zeta::encode);
+      assertTrue(Http.json(http.get("/llms/default"), 200).getLong("created") <= zeta.getLong("created"));
+    } finally {
+      for (String name : new String[] {"zeta", "alpha", "mu"}) {
+        Http.json(http.delete("/llms/" + name), 200);
+      }
+    }
+  }
+
+  private static List<String> names(JsonObject list, String field) {
+    return list.getJsonArray("data").stream().map(o -> ((JsonObject) o).getString(field)).collect(Collectors.toList());
   }
 
   @Test

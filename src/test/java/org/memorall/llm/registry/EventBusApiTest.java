@@ -19,7 +19,10 @@ import org.memorall.llm.api.LlmClient;
 import org.memorall.llm.api.LlmInfo;
 import org.memorall.llm.api.LlmService;
 import org.memorall.llm.api.LlmStream;
+import org.memorall.llm.api.ModelInfo;
+import org.memorall.llm.api.ServeRequest;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +30,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -123,6 +127,48 @@ class EventBusApiTest {
     vertx.undeploy(first).await(30, TimeUnit.SECONDS);
     vertx.deployVerticle(new RegistryVerticle(config)).await(30, TimeUnit.SECONDS); // the place is free again
     assertEquals(List.of(), registry.getNames().await(10, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void aRequestQueuedLongerThanQueueTimeoutMsIsRefusedAndNeverRuns() throws Exception {
+    JsonObject llm = local(1);
+    llm.getJsonObject("config").put("queueTimeoutMs", 100);
+    deployRegistry(new JsonObject().put("default", llm));
+    LlmClient client = LlmClient.create(vertx);
+    Promise<Void> started = Promise.promise();
+    LlmStream<ChatCompletionChunk> first = client.streamChatCompletions("default", longStory());
+    first.handler(chunk -> started.tryComplete()).exceptionHandler(started::tryFail);
+    started.future().await(30, TimeUnit.SECONDS); // it holds the only slot for 2000 tokens
+
+    long t0 = System.nanoTime();
+    ServiceException e = failure(client.chatCompletions("default", story(4)));
+    long waitedMs = (System.nanoTime() - t0) / 1_000_000;
+    assertEquals(503, e.failureCode(), e.getMessage());
+    assertEquals(LlmEntry.QUEUE_TIMEOUT, e.getDebugInfo().getString("code"));
+    assertTrue(waitedMs >= 100, "refused after its 100 ms in the queue, not before: " + waitedMs + " ms");
+    assertEquals(1L, LlmService.createProxy(vertx).getInfo("default").await(10, TimeUnit.SECONDS).toJson()
+      .getLong("inFlight"), "only the first one ran");
+    first.cancel();
+  }
+
+  @Test
+  void modelsAreServedListedUnloadedAndDeletedThroughTheProxy() throws Exception {
+    deployRegistry(new JsonObject().put("default", local(1)));
+    LlmService registry = LlmService.createProxy(vertx);
+    assertEquals("stories260K", registry.chatCompletionsFor("default", story(2)).await(30, TimeUnit.SECONDS).getModel());
+    Path tiny = Files.copy(modelsDir.resolve("bundled/stories260K.gguf"), modelsDir.resolve("tiny.gguf"));
+
+    ModelInfo served = registry.serve("default", ServeRequest.path(tiny.toString())).await(30, TimeUnit.SECONDS);
+    assertEquals("tiny", served.getId());
+    assertTrue(served.isLoaded());
+    assertEquals("tiny", registry.chatCompletionsFor("default", story(2)).await(30, TimeUnit.SECONDS).getModel());
+    assertEquals(List.of("stories260K", "tiny"), registry.models("default").await(10, TimeUnit.SECONDS).getData()
+      .stream().map(ModelInfo::getId).sorted().toList());
+
+    registry.unload("default", "tiny").await(30, TimeUnit.SECONDS);
+    assertEquals("unloaded", registry.getInfo("default").await(10, TimeUnit.SECONDS).toJson().getString("status"));
+    registry.delete("default", "tiny").await(30, TimeUnit.SECONDS);
+    assertFalse(Files.exists(tiny));
   }
 
   @Test

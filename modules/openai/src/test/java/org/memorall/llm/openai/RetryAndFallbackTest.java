@@ -108,6 +108,19 @@ class RetryAndFallbackTest {
   }
 
   @Test
+  void noRetryStartsAfterTheDeadline() throws Exception {
+    createRemote(new JsonObject().put("retry", new JsonObject().put("maxAttempts", 5).put("deadlineMs", 1000)));
+    failThen(100, status(503, "Retry-After", "2"), FakeUpstream.completion("never"));
+    long t0 = System.nanoTime();
+    ServiceException e = assertThrows(ServiceException.class,
+      () -> registry.chatCompletionsFor("remote", hello()).await(20, TimeUnit.SECONDS));
+    long tookMs = (System.nanoTime() - t0) / 1_000_000;
+    assertEquals(503, e.failureCode());
+    assertEquals(1, arrivals.size(), "a retry after the 2 s asked would start past the 1 s deadline: none");
+    assertTrue(tookMs < 1900, "answered at once rather than waiting: " + tookMs + " ms");
+  }
+
+  @Test
   void clientErrorsAreNotRetriedAndKeepTheirStatus() throws Exception {
     createRemote(new JsonObject().put("fallbacks", new JsonArray().add("default")));
     failThen(10, status(401), FakeUpstream.completion("never"));

@@ -26,6 +26,7 @@ import org.memorall.llm.api.ServeRequest;
 
 import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /**
@@ -34,6 +35,9 @@ import java.util.logging.Logger;
  * fallbacks are the registry's job: this class reports each upstream outcome faithfully, once.
  */
 final class OpenAiProvider implements LlmProvider {
+
+  /** How long creating an LLM with an API key waits for the upstream to accept or refuse the key. */
+  static final long KEY_CHECK_MS = 3000;
 
   private static final Logger LOG = Logger.getLogger("org.memorall.llm.openai");
 
@@ -63,7 +67,27 @@ final class OpenAiProvider implements LlmProvider {
     client = vertx.createHttpClient(endpoint.clientOptions(name), endpoint.poolOptions());
     LOG.info(() -> "LLM '" + name + "' (" + config.type + ") uses " + config.displayUrl()
       + (config.model == null ? "" : ", model " + config.model) + (config.apiKey == null ? ", no API key" : ", with an API key"));
-    return Future.succeededFuture();
+    return checkKey();
+  }
+
+  /**
+   * With an API key, asks the upstream for its model list (waiting at most {@link #KEY_CHECK_MS}), so that a key it
+   * refuses (401, 403) fails the create at once, as the spec expects. Anything else (unreachable, slow, no model
+   * list) lets the LLM be created: a local server may start later, and its requests will tell.
+   */
+  private Future<Void> checkKey() {
+    if (config.apiKey == null) {
+      return Future.succeededFuture();
+    }
+    return models().timeout(KEY_CHECK_MS, TimeUnit.MILLISECONDS).<Void>mapEmpty().recover(e -> {
+      ServiceException error = LlmErrors.from(e);
+      if (error.failureCode() == 401 || error.failureCode() == 403) {
+        return Future.failedFuture(LlmErrors.of(error.failureCode(), "invalid_request_error", "apiKey",
+          "invalid_api_key", config.displayUrl() + " refused the API key of LLM '" + name + "': " + error.getMessage()));
+      }
+      LOG.info(() -> "LLM '" + name + "': its API key could not be checked (" + error.getMessage() + "); created anyway");
+      return Future.succeededFuture();
+    });
   }
 
   @Override

@@ -143,9 +143,10 @@ class ForwardingTest {
 
   @Test
   void modelListingErrorsKeepTheUpstreamStatus(Vertx vertx) throws Exception {
+    provider(vertx, "openai", new JsonObject().put("apiKey", KEY));
+    // The key is revoked after the LLM was created (a key refused at once fails the create: RegistryExamplesTest).
     fake.behave(FakeUpstream.answer(401, "application/json",
       "{\"error\":{\"message\":\"Incorrect API key provided\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"invalid_api_key\"}}"));
-    provider(vertx, "openai", new JsonObject().put("apiKey", KEY));
     ServiceException e = failure(h.call(h.provider::models), 401, "invalid_api_key");
     assertEquals("Incorrect API key provided", e.getMessage());
   }

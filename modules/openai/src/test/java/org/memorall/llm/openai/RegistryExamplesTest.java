@@ -106,6 +106,25 @@ class RegistryExamplesTest {
   }
 
   @Test
+  void aKeyTheUpstreamRefusesFailsTheCreateAsInTheSpec(Vertx vertx) throws Exception {
+    FakeUpstream fake = await(FakeUpstream.start(vertx));
+    fake.behave(FakeUpstream.answer(401, "application/json", "{\"error\":{\"message\":\"Incorrect API key provided\","
+      + "\"type\":\"invalid_request_error\",\"code\":\"invalid_api_key\"}}"));
+    // await llmService.create('invalid', 'openai', { type: 'openai', apiKey: 'invalid-key' }) throws
+    ServiceException e = failure(llmService.create("invalid", "openai", new JsonObject().put("type", "openai")
+      .put("apiKey", "invalid-key").put("baseURL", fake.baseUrl())), 401, "invalid_api_key");
+    assertTrue(e.getMessage().contains("refused the API key of LLM 'invalid'")
+      && e.getMessage().contains("Incorrect API key provided"), e.getMessage());
+    assertFalse(e.getMessage().contains("invalid-key"), e.getMessage());
+    assertFalse(await(llmService.has("invalid")));
+
+    // A key the upstream cannot be asked about yet (nothing listens): created, as a local server may start later.
+    LlmInfo later = await(llmService.create("later", "lmstudio", new JsonObject().put("apiKey", "k")
+      .put("baseURL", "http://127.0.0.1:1/v1")));
+    assertEquals("ready", later.getStatus());
+  }
+
+  @Test
   void theGatewayRoutesByLlmNameAndTheConfiguredModelAnswers(Vertx vertx) throws Exception {
     await(llmService.create("studio", "lmstudio", new JsonObject().put("baseURL", baseUrl).put("model", "default")));
     HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();

@@ -9,6 +9,7 @@ import org.memorall.llm.api.LlmInfo;
 import org.memorall.llm.api.LlmService;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,8 +41,9 @@ final class ManagementRoutes {
   }
 
   /**
-   * Every LLM's info in the order they were created ({@code getNames}'s): the map of {@code getAllInfo} loses its
-   * order on its way through the service proxy.
+   * Every LLM's info in the order they were created: by {@code created}, and within a second in {@code getNames}'
+   * order (the map of {@code getAllInfo} loses its order on its way through the service proxy; across a cluster
+   * {@code getNames} lists this node's LLMs first).
    */
   static Future<List<LlmInfo>> allInOrder(LlmService service) {
     return Future.all(service.getNames(), service.getAllInfo()).map(cf -> {
@@ -54,6 +56,7 @@ final class ManagementRoutes {
         }
       }
       all.keySet().stream().sorted().forEach(name -> ordered.add(all.get(name))); // created meanwhile
+      ordered.sort(Comparator.comparingLong(info -> info.toJson().getLong("created", 0L))); // stable
       return ordered;
     });
   }

@@ -14,7 +14,9 @@ import org.memorall.llm.api.RequestTimeouts;
 import org.memorall.llm.stream.StreamProducer;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.logging.Logger;
 
 /**
@@ -43,6 +45,8 @@ final class ChatRelay {
   private final List<String> failures = new ArrayList<>();
   /** The failure whose status the request ends with if every LLM fails: the last of an LLM that exists. */
   private ServiceException decisive;
+  /** LLMs of the chain that do not exist (in this registry, nor in the cluster). */
+  private final Set<String> missing = new HashSet<>();
   private final StringBuilder partial = new StringBuilder();
   private RoutingPolicy policy;
   private int index;
@@ -89,10 +93,14 @@ final class ChatRelay {
       if (cluster != null && e.failureCode() == 404) {
         cluster.orMissing(name, Future.failedFuture(e)).onFailure(error -> {
           if (!over()) {
+            missing.add(name);
             failover(name, LlmErrors.from(error));
           }
         });
         return;
+      }
+      if (e.failureCode() == 404) {
+        missing.add(name); // (else the default's recipe failed to create it)
       }
       failover(name, e);
       return;
@@ -283,7 +291,7 @@ final class ChatRelay {
   /** The LLM {@code name} failed for good: try the next in the chain, or end the request with the error. */
   private void failover(String name, ServiceException error) {
     failures.add(name + ": " + error.getMessage());
-    if (decisive == null || !LlmErrors.MODEL_NOT_FOUND.equals(code(error))) {
+    if (decisive == null || !missing.contains(name)) {
       decisive = error; // a missing fallback is named, but its 404 does not stand for the LLMs that failed
     }
     boolean canResume = !sent || (stream && policy != null && policy.resumeOnFallback);

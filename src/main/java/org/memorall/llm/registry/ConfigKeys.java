@@ -2,11 +2,29 @@ package org.memorall.llm.registry;
 
 import java.util.Collection;
 import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
 
 /** Which known setting an unknown config key was probably meant to be. */
 final class ConfigKeys {
 
   private ConfigKeys() {
+  }
+
+  /**
+   * Throws IllegalArgumentException for the first of {@code given} not in {@code known}, naming it (after
+   * {@code prefix}, e.g. "retry."), the key it probably misspells, and the known ones; {@code where} ends the first
+   * clause ("of type 'llamacpp'").
+   */
+  static void refuseUnknown(Collection<String> given, Set<String> known, String prefix, String where) {
+    for (String key : given) {
+      if (!known.contains(key)) {
+        String meant = closest(key, known);
+        throw new IllegalArgumentException("'" + prefix + key + "' is not a setting" + (where.isEmpty() ? "" : " " + where)
+          + (meant != null ? " (did you mean '" + meant + "'?)" : "") + "; the settings: " + String.join(", ",
+          new TreeSet<>(known)));
+      }
+    }
   }
 
   /** The key of {@code known} that {@code key} misspells (same letters in another case, or at most 2 edits), else null. */

@@ -71,7 +71,8 @@ final class ProviderTypes {
 
   /**
    * The type a create asks for: {@code type}, or, as the spec writes it ({@code create(name, {type: ...})}), the
-   * config's {@code type}. A 400 when there is neither, or when the two name different types.
+   * config's {@code type}. A 400 when there is neither, or when the two name different types (for a type whose
+   * factory lists its keys; for others, custom ones included, {@code config.type} may be a setting of their own).
    */
   String requested(String type, JsonObject config) {
     Object inConfig = config == null ? null : config.getValue("type");
@@ -85,7 +86,7 @@ final class ProviderTypes {
       }
       return (String) inConfig;
     }
-    if (inConfig != null && !canonical(type).equals(canonical((String) inConfig))) {
+    if (inConfig != null && keysOf(type) != null && !canonical(type).equals(canonical((String) inConfig))) {
       throw LlmErrors.invalidField("config", "'config.type' is '" + inConfig + "' but 'type' is '" + type
         + "'; give one, or the same in both");
     }
@@ -98,20 +99,18 @@ final class ProviderTypes {
    * factory does not list its keys, and custom ones, take any key.
    */
   void checkKeys(String type, JsonObject config, Set<String> own) {
-    ProviderFactory factory = byType.get(type);
-    Set<String> keys = factory == null ? null : factory.configKeys();
-    if (keys == null) {
-      return;
+    Set<String> keys = keysOf(type);
+    if (keys != null) {
+      Set<String> known = new TreeSet<>(keys);
+      known.addAll(own);
+      ConfigKeys.refuseUnknown(config.fieldNames(), known, "", "of type '" + type + "'");
     }
-    for (String key : config.fieldNames()) {
-      if (!keys.contains(key) && !own.contains(key)) {
-        Set<String> known = new TreeSet<>(keys);
-        known.addAll(own);
-        String meant = ConfigKeys.closest(key, known);
-        throw new IllegalArgumentException("'" + key + "' is not a setting of type '" + type + "'"
-          + (meant != null ? " (did you mean '" + meant + "'?)" : "") + "; its settings: " + String.join(", ", known));
-      }
-    }
+  }
+
+  /** The config keys the factory of {@code type} lists, or null (any key: custom, unknown or unlisted types). */
+  private Set<String> keysOf(String type) {
+    ProviderFactory factory = type == null ? null : byType.get(type);
+    return factory == null ? null : factory.configKeys();
   }
 
   /** The canonical name of a type or alias (wllama → llamacpp). */

@@ -29,9 +29,15 @@ public final class RegistryConfig {
     return json.getString("defaultLlm", "default");
   }
 
-  /** The default LLM's type when it is created on first use: the one declared in {@code llms}, else llamacpp. */
+  /**
+   * The default LLM's type when it is created on first use: the one declared in {@code llms} (its {@code type}, or
+   * its config's, as the spec writes it), else llamacpp.
+   */
   public String defaultType() {
-    return defaultSpec().getString("type", "llamacpp");
+    JsonObject spec = defaultSpec();
+    Object type = spec.getValue("type");
+    Object inConfig = spec.getValue("config") instanceof JsonObject ? spec.getJsonObject("config").getValue("type") : null;
+    return type instanceof String ? (String) type : inConfig instanceof String ? (String) inConfig : "llamacpp";
   }
 
   public JsonObject defaultConfig() {

@@ -71,13 +71,7 @@ final class RoutingPolicy {
       throw new IllegalArgumentException("'retry' must be an object");
     }
     JsonObject retry = (JsonObject) retryValue;
-    for (String key : retry.fieldNames()) {
-      if (!RETRY_KEYS.contains(key)) {
-        String meant = ConfigKeys.closest(key, RETRY_KEYS);
-        throw new IllegalArgumentException("'retry." + key + "' is not a setting" + (meant != null ? " (did you mean '"
-          + meant + "'?)" : "") + "; expected maxAttempts, initialDelayMs, maxDelayMs or deadlineMs");
-      }
-    }
+    ConfigKeys.refuseUnknown(retry.fieldNames(), RETRY_KEYS, "retry.", "");
     maxAttempts = (int) number(retry, "retry.maxAttempts", "maxAttempts", 3, 1, 20);
     initialDelayMs = number(retry, "retry.initialDelayMs", "initialDelayMs", 500, 0, 600_000);
     maxDelayMs = number(retry, "retry.maxDelayMs", "maxDelayMs", 8000, 0, 600_000);

@@ -82,7 +82,8 @@ class SecretsTest {
     List<HttpResponse<String>> responses = new ArrayList<>();
     // A remote LLM whose upstream is this node's own default LLM: its key is the gateway's, and a header holds another.
     JsonObject config = new JsonObject().put("baseURL", "http://127.0.0.1:" + http.port + "/llms/default/v1")
-      .put("apiKey", GATEWAY_KEY).put("headers", new JsonObject().put("X-Api-Key", SECRET));
+      .put("apiKey", GATEWAY_KEY).put("headers", new JsonObject().put("X-Api-Key", SECRET)
+        .put("Proxy-Authorization", "Bearer " + SECRET));
     responses.add(http.post("/llms", new JsonObject().put("name", "keyed").put("type", "lmstudio").put("config", config)));
     assertEquals(201, responses.get(0).statusCode(), responses.get(0).body());
     responses.add(http.get("/llms"));

@@ -172,6 +172,21 @@ class EventBusApiTest {
   }
 
   @Test
+  void aDefaultWhoseTypeIsInItsConfigIsCreatedAgainOnFirstUse() throws Exception {
+    // As the spec writes it: {type: ...} inside the config; here a persona over a local LLM.
+    deployRegistry(new JsonObject()
+      .put("default", new JsonObject().put("config", new JsonObject().put("type", "persona").put("llm", "story")
+        .put("system", "Tell a story.")))
+      .put("story", local(1)));
+    LlmService registry = LlmService.createProxy(vertx);
+    assertEquals("persona", registry.getInfo("default").await(10, TimeUnit.SECONDS).getType());
+    assertTrue(registry.remove("default").await(10, TimeUnit.SECONDS));
+    ChatCompletionResponse answer = registry.chatCompletions(story(4)).await(30, TimeUnit.SECONDS);
+    assertEquals("default", answer.getServedBy());
+    assertEquals("persona", registry.getInfo("default").await(10, TimeUnit.SECONDS).getType());
+  }
+
+  @Test
   void streamsChunksInOrderToAnotherVerticle() throws Exception {
     deployRegistry(new JsonObject().put("default", local(2)));
     StreamingClient client = new StreamingClient(story(24), -1);

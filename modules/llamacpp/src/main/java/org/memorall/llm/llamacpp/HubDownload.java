@@ -81,7 +81,11 @@ final class HubDownload {
 
   /** Where the SHA-256 of a verified file is noted: a hidden file beside it, which model listings skip. */
   private Path shaNote() {
-    return target.resolveSibling("." + target.getFileName() + ".sha256");
+    return shaNote(target);
+  }
+
+  static Path shaNote(Path file) {
+    return file.resolveSibling("." + file.getFileName() + ".sha256");
   }
 
   /** Fetches the file unless it is in place; returns its path. Failures are ServiceExceptions for the caller. */

@@ -22,7 +22,6 @@ import org.memorall.llm.api.ServeRequest;
 import org.memorall.llm.llamacpp.ModelCatalog.ModelFile;
 
 import java.io.IOException;
-import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -431,15 +430,17 @@ final class LlamaCppProvider implements LlmProvider {
 
   @Override
   public Future<Void> unload(String modelId) {
-    synchronized (this) {
-      boolean loadedOne = model != null && model.file.matches(modelId, modelsDir);
-      boolean loadingOne = model == null && pendingLoad != null && target.matches(modelId, modelsDir);
-      if (loadedOne || loadingOne) {
-        return lifecycle.submit(() -> closeCurrent(unloadedWhileRunning(modelId)));
+    // First which file it names (a 404, or a 400 when it fits several), then whether that one is loaded.
+    return admin.executeBlocking(() -> find(modelId), false).compose(file -> {
+      synchronized (this) {
+        boolean loadedOne = model != null && model.file.path().equals(file.path());
+        boolean loadingOne = model == null && pendingLoad != null && target.path().equals(file.path());
+        if (loadedOne || loadingOne) {
+          return lifecycle.submit(() -> closeCurrent(unloadedWhileRunning(modelId)));
+        }
       }
-    }
-    // Not loaded: fine when the model exists, 404 otherwise.
-    return admin.executeBlocking(() -> find(modelId), false).mapEmpty();
+      return Future.succeededFuture(); // not loaded: nothing to do
+    });
   }
 
   @Override
@@ -456,32 +457,37 @@ final class LlamaCppProvider implements LlmProvider {
         }
         Future<Void> unloaded = loaded ? closeCurrent(unloadedWhileRunning(modelId)) : Future.succeededFuture();
         return unloaded.compose(v -> admin.executeBlocking(() -> {
-          Files.deleteIfExists(file.path());
-          LOG.info(() -> "LLM '" + name + "': deleted " + file.path());
-          removeEmptyFolders(file.path().getParent());
           synchronized (this) {
             if (target.path().equals(file.path())) {
               target = defaultFile; // the bundled model is extracted again when it loads
             }
           }
+          for (Path f : ModelCatalog.filesOf(file.path())) { // every part of a split model, and download leftovers
+            Files.deleteIfExists(f);
+          }
+          LOG.info(() -> "LLM '" + name + "': deleted " + file.path());
+          removeEmptyFolders(file.path().getParent());
           return null;
         }, false));
       });
     });
   }
 
-  /** Removes {@code dir} and its parents up to the models directory while they are empty (a repo's folders). */
-  private void removeEmptyFolders(Path dir) throws IOException {
+  /**
+   * Removes {@code dir} and its parents up to the models directory while they are empty (a repo's folders). Best
+   * effort: the model is deleted already, and a download may be starting in one of them.
+   */
+  private void removeEmptyFolders(Path dir) {
     for (Path d = dir; d != null && d.startsWith(modelsDir) && !d.equals(modelsDir); d = d.getParent()) {
       try (Stream<Path> entries = Files.list(d)) {
         if (entries.findAny().isPresent()) {
           return;
         }
-      }
-      try {
         Files.delete(d);
-      } catch (DirectoryNotEmptyException e) {
-        return; // a download into it began meanwhile
+      } catch (IOException e) {
+        Path kept = d;
+        LOG.fine(() -> "LLM '" + name + "': kept the folder " + kept + " (" + e + ")");
+        return;
       }
     }
   }
@@ -498,6 +504,14 @@ final class LlamaCppProvider implements LlmProvider {
     List<Path> files = known();
     ModelFile file = ModelCatalog.find(files, ref, modelsDir);
     if (file == null) {
+      synchronized (this) { // a loaded (or loading) model whose file went away meanwhile
+        if (model != null && model.file.matches(ref, modelsDir)) {
+          return model.file;
+        }
+        if (pendingLoad != null && target.matches(ref, modelsDir)) {
+          return target;
+        }
+      }
       throw LlmErrors.modelNotFound(ref, files.stream().map(ModelCatalog::idOf).collect(Collectors.toList()));
     }
     return file;

@@ -7,10 +7,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -18,6 +21,8 @@ import java.util.stream.Stream;
 final class ModelCatalog {
 
   private static final int MAX_DEPTH = 6;
+  /** The name of one part of a split model: base, part number, number of parts. */
+  private static final Pattern SPLIT = Pattern.compile("(?i)(.*)-(\\d{5})-of-(\\d{5})\\.gguf");
   /** Headers by path, valid while size and mtime stay the same: a big model's header is megabytes of vocabulary. */
   private static final Map<Path, Cached> HEADERS = new ConcurrentHashMap<>();
 
@@ -47,7 +52,7 @@ final class ModelCatalog {
         return false;
       }
       Path relative = dir.relativize(path);
-      return ref.equals(relative.toString()) || relative.getNameCount() == 3 && ref.equals(relative.getParent().toString());
+      return ref.equals(relative.toString()) || relative.getNameCount() >= 3 && ref.equals(relative.subpath(0, 2).toString());
     }
   }
 
@@ -56,14 +61,48 @@ final class ModelCatalog {
     return name.toLowerCase(Locale.ROOT).endsWith(".gguf") ? name.substring(0, name.length() - 5) : name;
   }
 
-  /** Every *.gguf file under {@code modelsDir}, sorted by path; none when the directory does not exist. */
+  /**
+   * Every model under {@code modelsDir}: its *.gguf files, a split model by its first part only; sorted by path;
+   * none when the directory does not exist.
+   */
   static List<Path> list(Path modelsDir) throws IOException {
     if (!Files.isDirectory(modelsDir)) {
       return List.of();
     }
     try (Stream<Path> files = Files.find(modelsDir, MAX_DEPTH, ModelCatalog::isModelFile)) {
-      return files.map(p -> p.toAbsolutePath().normalize()).sorted().collect(Collectors.toList());
+      return files.map(p -> p.toAbsolutePath().normalize()).filter(p -> !isLaterPart(p)).sorted()
+        .collect(Collectors.toList());
     }
+  }
+
+  /** A part of a split model other than its first ({@code name-00002-of-00003.gguf}): llama.cpp loads it with the first. */
+  static boolean isLaterPart(Path p) {
+    Matcher m = SPLIT.matcher(p.getFileName().toString());
+    return m.matches() && Integer.parseInt(m.group(2)) != 1;
+  }
+
+  /**
+   * The files that make up the model at {@code path}, each with what a download leaves beside it (its SHA-256 note,
+   * a partial download): for a split model's first part, every part. Blocking.
+   */
+  static List<Path> filesOf(Path path) throws IOException {
+    List<Path> files = new ArrayList<>();
+    Matcher m = SPLIT.matcher(path.getFileName().toString());
+    if (m.matches() && Integer.parseInt(m.group(2)) == 1) {
+      int count = Integer.parseInt(m.group(3));
+      for (int i = 1; i <= count; i++) {
+        files.add(path.resolveSibling(String.format("%s-%05d-of-%s.gguf", m.group(1), i, m.group(3))));
+      }
+    } else {
+      files.add(path);
+    }
+    List<Path> all = new ArrayList<>();
+    for (Path f : files) {
+      all.add(f);
+      all.add(HubDownload.shaNote(f));
+      all.add(f.resolveSibling(f.getFileName() + HubDownload.PART_SUFFIX));
+    }
+    return all;
   }
 
   private static boolean isModelFile(Path p, BasicFileAttributes attrs) {

@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.stream.Collectors;
 
 /** Where the model a setting or a serve request names is on disk. Blocking (file checks). */
 final class ModelPaths {
@@ -58,9 +57,7 @@ final class ModelPaths {
       Path named = ModelFetch.target(modelsDir, ref, ref.file());
       return Files.isRegularFile(named) ? named : null;
     }
-    List<Path> firsts = ModelCatalog.list(dir).stream()
-      .filter(p -> !p.getFileName().toString().matches("(?i).*-(?!00001)\\d{5}-of-\\d{5}\\.gguf"))
-      .collect(Collectors.toList());
+    List<Path> firsts = ModelCatalog.list(dir); // (a split model by its first part)
     return firsts.size() == 1 ? firsts.get(0) : null;
   }
 }

@@ -188,6 +188,7 @@ class LlamaCppLifecycleTest {
     started(vertx, new JsonObject());
     Path dir = Files.createDirectories(modelsDir.resolve("microsoft/Phi-3-mini-4k-instruct-gguf"));
     Path file = Files.copy(BundledModel.extract(modelsDir), dir.resolve("Phi-3-mini-4k-instruct-q4.gguf"));
+    Path note = Files.writeString(HubDownload.shaNote(file), "0".repeat(64)); // as a verified download leaves
     await(h.call(() -> h.provider.serve(ServeRequest.path(file.toString()), p -> { })));
     assertEquals("Phi-3-mini-4k-instruct-q4", h.status().getString("model"));
 
@@ -196,6 +197,7 @@ class LlamaCppLifecycleTest {
     assertEquals("unloaded", h.status().getString("status"));
     await(h.call(() -> h.provider.delete("microsoft/Phi-3-mini-4k-instruct-gguf")));
     assertFalse(Files.exists(file));
+    assertFalse(Files.exists(note));
     assertFalse(Files.exists(modelsDir.resolve("microsoft")), "the repo's folders go with its last file");
     assertTrue(Files.exists(BundledModel.path(modelsDir)), "the other models stay");
   }
@@ -208,6 +210,10 @@ class LlamaCppLifecycleTest {
       .resolve("stories-Q4_K_M.gguf"));
     Path bob = Files.copy(bundled, Files.createDirectories(modelsDir.resolve("bob/stories-GGUF"))
       .resolve("stories-Q4_K_M.gguf"));
+    await(h.call(() -> h.provider.serve(ServeRequest.path(alice.toString()), p -> { })));
+    ServiceException unload = failure(h.call(() -> h.provider.unload("stories-Q4_K_M")));
+    assertEquals(400, unload.failureCode(), "which one is meant is unclear, even though one is loaded");
+    assertEquals("ready", h.status().getString("status"));
 
     ServiceException e = failure(h.call(() -> h.provider.delete("stories-Q4_K_M")));
     assertEquals(400, e.failureCode());
@@ -221,6 +227,21 @@ class LlamaCppLifecycleTest {
     assertTrue(Files.exists(alice));
     await(h.call(() -> h.provider.delete("stories-Q4_K_M"))); // one file left by that name
     assertFalse(Files.exists(alice));
+  }
+
+  @Test
+  void aSplitModelIsOneModelNamedByItsFirstPartAndDeletedWhole(Vertx vertx) throws Exception {
+    started(vertx, new JsonObject());
+    Path bundled = BundledModel.extract(modelsDir);
+    Path dir = Files.createDirectories(modelsDir.resolve("someone/big-GGUF/Q4_K_M")); // a repo with a folder per quant
+    Path first = Files.copy(bundled, dir.resolve("big-Q4_K_M-00001-of-00002.gguf"));
+    Path second = Files.copy(bundled, dir.resolve("big-Q4_K_M-00002-of-00002.gguf"));
+    assertEquals(List.of("big-Q4_K_M-00001-of-00002", "stories260K"), await(h.call(h.provider::models)).getData()
+      .stream().map(ModelInfo::getId).sorted().toList());
+
+    await(h.call(() -> h.provider.delete("someone/big-GGUF")));
+    assertFalse(Files.exists(first) || Files.exists(second), "both parts");
+    assertFalse(Files.exists(modelsDir.resolve("someone")));
   }
 
   @Test

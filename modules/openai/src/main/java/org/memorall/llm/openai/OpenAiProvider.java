@@ -72,8 +72,9 @@ final class OpenAiProvider implements LlmProvider {
 
   /**
    * With an API key, asks the upstream for its model list (waiting at most {@link #KEY_CHECK_MS}), so that a key it
-   * refuses (401, 403) fails the create at once, as the spec expects. Anything else (unreachable, slow, no model
-   * list) lets the LLM be created: a local server may start later, and its requests will tell.
+   * refuses (401) fails the create at once, as the spec expects. Anything else (unreachable, slow, no model list, a
+   * 403, which may come from a proxy or a missing permission rather than the key) lets the LLM be created: a local
+   * server may start later, and its requests will tell.
    */
   private Future<Void> checkKey() {
     if (config.apiKey == null) {
@@ -81,7 +82,7 @@ final class OpenAiProvider implements LlmProvider {
     }
     return models().timeout(KEY_CHECK_MS, TimeUnit.MILLISECONDS).<Void>mapEmpty().recover(e -> {
       ServiceException error = LlmErrors.from(e);
-      if (error.failureCode() == 401 || error.failureCode() == 403) {
+      if (error.failureCode() == 401) {
         return Future.failedFuture(LlmErrors.of(error.failureCode(), "invalid_request_error", "apiKey",
           "invalid_api_key", config.displayUrl() + " refused the API key of LLM '" + name + "': " + error.getMessage()));
       }

@@ -122,6 +122,18 @@ class RegistryExamplesTest {
     LlmInfo later = await(llmService.create("later", "lmstudio", new JsonObject().put("apiKey", "k")
       .put("baseURL", "http://127.0.0.1:1/v1")));
     assertEquals("ready", later.getStatus());
+    // A 403 may come from a proxy or a permission, not the key: created.
+    fake.behave(FakeUpstream.answer(403, "application/json", "{\"error\":{\"message\":\"Forbidden\"}}"));
+    assertEquals("ready", await(llmService.create("forbidden", "openai", new JsonObject().put("apiKey", "k")
+      .put("baseURL", fake.baseUrl()))).getStatus());
+    // An upstream that does not answer: created once the check gives up.
+    fake.behave((req, body) -> { });
+    long t0 = System.nanoTime();
+    assertEquals("ready", await(llmService.create("silent", "openai", new JsonObject().put("apiKey", "k")
+      .put("baseURL", fake.baseUrl()))).getStatus());
+    long tookMs = (System.nanoTime() - t0) / 1_000_000;
+    assertTrue(tookMs >= OpenAiProvider.KEY_CHECK_MS - 100 && tookMs < OpenAiProvider.KEY_CHECK_MS + 5000,
+      "waited for the check's limit: " + tookMs + " ms");
   }
 
   @Test

@@ -54,6 +54,35 @@ class ChatCompletionsTest {
   }
 
   @Test
+  void whatALocalModelCannotDoIsRefusedNotIgnored() {
+    JsonObject tool = new JsonObject().put("type", "function").put("function", new JsonObject().put("name", "weather")
+      .put("parameters", new JsonObject().put("type", "object")));
+    JsonObject error = Http.error(http.post("/v1/chat/completions", Http.chat("Weather in Paris?", 8)
+      .put("tools", new JsonArray().add(tool))), 400);
+    assertEquals("tools", error.getString("param"));
+    assertEquals("unsupported_parameter", error.getString("code"));
+    assertTrue(error.getString("message").contains("cannot call tools"), error::encode);
+
+    error = Http.error(http.post("/v1/chat/completions", Http.chat("Once upon a time", 8).put("logprobs", true)), 400);
+    assertEquals("logprobs", error.getString("param"));
+
+    JsonObject withImage = Http.chat("x", 8).put("messages", new JsonArray().add(new JsonObject().put("role", "user")
+      .put("content", new JsonArray()
+        .add(new JsonObject().put("type", "text").put("text", "What is in this picture?"))
+        .add(new JsonObject().put("type", "image_url").put("image_url", new JsonObject().put("url", "data:image/png;base64,AA=="))))));
+    error = Http.error(http.post("/v1/chat/completions", withImage), 400);
+    assertEquals("messages[0].content[1]", error.getString("param"));
+    assertTrue(error.getString("message").contains("'image_url'"), error::encode);
+
+    // Empty tools, logprobs false and text parts are fine.
+    JsonObject fine = Http.chat("x", 8).put("tools", new JsonArray()).put("logprobs", false)
+      .put("messages", new JsonArray().add(new JsonObject().put("role", "user").put("content", new JsonArray()
+        .add(new JsonObject().put("type", "text").put("text", "Once upon")).add(new JsonObject().put("type", "text")
+          .put("text", " a time")))));
+    assertTrue(content(Http.json(http.post("/v1/chat/completions", fine), 200)).startsWith(STORY));
+  }
+
+  @Test
   void completesWithTheLlmNamedByModelOrPath() {
     JsonObject named = Http.json(http.post("/v1/chat/completions",
       Http.chat("Once upon a time", 12).put("model", "default")), 200);

@@ -166,6 +166,12 @@ final class LlamaCppProvider implements LlmProvider {
 
   @Override
   public void chatCompletions(ChatCompletionRequest request, CompletionSink sink) {
+    try {
+      LocalCapabilities.check(request);
+    } catch (ServiceException e) {
+      sink.fail(e);
+      return;
+    }
     Generation g = new Generation(request, sink, config, tokensGenerated);
     sink.onCancel(g::cancel);
     running.add(g);

@@ -78,6 +78,9 @@ class TokenReaderTest {
   @Test
   void everyGenerationGetsAllItsOutputsThenTheEndWithoutTheReaderSpinning() throws Exception {
     int[] tokens = {40, 90, 60, 120};
+    double wallTotal = 0;
+    double cpuTotal = 0;
+    List<String> rounds = new ArrayList<>();
     for (int round = 0; round < 3; round++) {
       List<Future<Seen>> running = new ArrayList<>();
       long t0 = System.nanoTime();
@@ -102,9 +105,14 @@ class TokenReaderTest {
       }
       double wall = System.nanoTime() - t0;
       double cpu = readerCpu() - readerCpu0;
-      // Spinning in java-llama.cpp's wait would take the reader's whole time; reading takes a few per cent.
-      assertTrue(cpu < 0.5 * wall, String.format("the reader used %.0f%% of a CPU", 100 * cpu / wall));
+      wallTotal += wall;
+      cpuTotal += cpu;
+      rounds.add(String.format("%.0f%%", 100 * cpu / wall));
     }
+    // Spinning in java-llama.cpp's wait would take the reader's whole time (checked by breaking it); reading takes
+    // a few per cent once the streams run, more while their first outputs wait for their threads. Over all three
+    // rounds (about half a second), so that a busy moment of the machine in one short round does not decide.
+    assertTrue(cpuTotal < 0.75 * wallTotal, "the reader used " + rounds + " of a CPU in the three rounds");
   }
 
   @Test

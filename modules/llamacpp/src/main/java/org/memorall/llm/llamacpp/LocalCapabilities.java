@@ -1,0 +1,55 @@
+package org.memorall.llm.llamacpp;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.serviceproxy.ServiceException;
+import org.memorall.llm.api.ChatCompletionRequest;
+import org.memorall.llm.api.LlmErrors;
+
+/**
+ * What a local model cannot do, refused with a 400 rather than silently ignored: a client that sends tools, asks
+ * for log probabilities or sends an image would otherwise take an answer made without them for one made with them
+ * (as Ollama refuses tools for a model that cannot call them).
+ */
+final class LocalCapabilities {
+
+  static final String UNSUPPORTED = "unsupported_parameter";
+
+  private LocalCapabilities() {
+  }
+
+  /** Throws a 400 naming the first request field this provider cannot honour. */
+  static void check(ChatCompletionRequest request) {
+    JsonObject json = request.toJson();
+    for (String key : new String[]{"tools", "functions"}) {
+      if (json.getValue(key) instanceof JsonArray && !json.getJsonArray(key).isEmpty()) {
+        throw unsupported(key, "A llamacpp LLM cannot call tools (java-llama.cpp 4.2.0 gives no tool-call parsing): "
+          + "remove '" + key + "', or send the request to a remote LLM whose server calls tools");
+      }
+    }
+    if (Boolean.TRUE.equals(json.getValue("logprobs")) || json.getValue("top_logprobs") != null) {
+      throw unsupported("logprobs", "A llamacpp LLM does not return log probabilities: remove 'logprobs' and "
+        + "'top_logprobs'");
+    }
+    JsonArray messages = json.getJsonArray("messages");
+    for (int i = 0; i < messages.size(); i++) {
+      Object content = messages.getJsonObject(i).getValue("content");
+      if (content instanceof JsonArray) {
+        JsonArray parts = (JsonArray) content;
+        for (int j = 0; j < parts.size(); j++) {
+          Object part = parts.getValue(j);
+          Object type = part instanceof JsonObject ? ((JsonObject) part).getValue("type") : null;
+          if (!"text".equals(type)) {
+            String param = "messages[" + i + "].content[" + j + "]";
+            throw unsupported(param, "A llamacpp LLM reads text only: '" + param + "' is of type '" + type
+              + "'; send text parts");
+          }
+        }
+      }
+    }
+  }
+
+  private static ServiceException unsupported(String param, String message) {
+    return LlmErrors.of(400, "invalid_request_error", param, UNSUPPORTED, message);
+  }
+}

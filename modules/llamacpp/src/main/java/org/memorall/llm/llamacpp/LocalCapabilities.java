@@ -31,9 +31,10 @@ final class LocalCapabilities {
       throw unsupported("logprobs", "A llamacpp LLM does not return log probabilities: remove 'logprobs' and "
         + "'top_logprobs'");
     }
-    JsonArray messages = json.getJsonArray("messages");
+    JsonArray messages = json.getValue("messages") instanceof JsonArray ? json.getJsonArray("messages") : new JsonArray();
     for (int i = 0; i < messages.size(); i++) {
-      Object content = messages.getJsonObject(i).getValue("content");
+      Object message = messages.getValue(i);
+      Object content = message instanceof JsonObject ? ((JsonObject) message).getValue("content") : null;
       if (content instanceof JsonArray) {
         JsonArray parts = (JsonArray) content;
         for (int j = 0; j < parts.size(); j++) {

@@ -18,6 +18,11 @@ public final class LlmErrors {
   public static final String RETRY_AFTER_MS = "retryAfterMs";
   /** Error code: this LLM does not do embeddings. */
   public static final String EMBEDDINGS_NOT_SUPPORTED = "embeddings_not_supported";
+  /**
+   * Error code: a part of the request this LLM cannot honour (tools or an image sent to a local model); the registry
+   * tries the LLM's fallbacks with it.
+   */
+  public static final String UNSUPPORTED_PARAMETER = "unsupported_parameter";
   /** Error code: no LLM (or model) of that name. */
   public static final String MODEL_NOT_FOUND = "model_not_found";
   /** The message of {@link #embeddingsNotSupported} when the provider gives none. */

@@ -93,8 +93,11 @@ final class ChatRelay {
       if (cluster != null && e.failureCode() == 404) {
         cluster.orMissing(name, Future.failedFuture(e)).onFailure(error -> {
           if (!over()) {
-            missing.add(name);
-            failover(name, LlmErrors.from(error));
+            ServiceException e2 = LlmErrors.from(error);
+            if (e2.failureCode() == 404) {
+              missing.add(name); // (a 503: the cluster knows it, and no node serves it now)
+            }
+            failover(name, e2);
           }
         });
         return;
@@ -340,10 +343,13 @@ final class ChatRelay {
     return s == 429 || s == 500 || s == 502 || s == 503 || s == 504;
   }
 
-  /** Worth trying elsewhere: the LLM is missing, overloaded or broken; a bad request would fail anywhere. */
+  /**
+   * Worth trying elsewhere: the LLM is missing, overloaded or broken, or cannot honour part of the request (a local
+   * model sent tools or an image); a bad request would fail anywhere.
+   */
   private static boolean fallsOver(ServiceException e) {
     int s = e.failureCode();
-    return s == 404 || s == 408 || s == 429 || s >= 500;
+    return s == 404 || s == 408 || s == 429 || s >= 500 || LlmErrors.UNSUPPORTED_PARAMETER.equals(code(e));
   }
 
   // ---- time limits ----

@@ -74,8 +74,9 @@ class ChatCompletionsTest {
     assertEquals("messages[0].content[1]", error.getString("param"));
     assertTrue(error.getString("message").contains("'image_url'"), error::encode);
 
-    // Empty tools, logprobs false and text parts are fine.
-    JsonObject fine = Http.chat("x", 8).put("tools", new JsonArray()).put("logprobs", false)
+    // Empty tools, tools that may not be called, logprobs false, no top log probabilities and text parts are fine.
+    JsonObject fine = Http.chat("x", 8).put("tools", new JsonArray().add(tool)).put("tool_choice", "none")
+      .put("logprobs", false).put("top_logprobs", 0)
       .put("messages", new JsonArray().add(new JsonObject().put("role", "user").put("content", new JsonArray()
         .add(new JsonObject().put("type", "text").put("text", "Once upon")).add(new JsonObject().put("type", "text")
           .put("text", " a time")))));

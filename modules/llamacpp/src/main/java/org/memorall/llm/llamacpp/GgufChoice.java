@@ -19,7 +19,7 @@ import java.util.stream.Collectors;
  */
 final class GgufChoice {
 
-  private static final Pattern SPLIT = Pattern.compile("(.*)-(\\d{5})-of-(\\d{5})\\.gguf", Pattern.CASE_INSENSITIVE);
+  private static final Pattern SPLIT = ModelCatalog.SPLIT;
 
   private GgufChoice() {
   }

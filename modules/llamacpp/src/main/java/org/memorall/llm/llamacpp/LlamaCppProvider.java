@@ -468,10 +468,13 @@ final class LlamaCppProvider implements LlmProvider {
               target = defaultFile; // the bundled model is extracted again when it loads
             }
           }
+          List<Path> deleted = new ArrayList<>();
           for (Path f : ModelCatalog.filesOf(file.path())) { // every part of a split model, and download leftovers
-            Files.deleteIfExists(f);
+            if (Files.deleteIfExists(f)) {
+              deleted.add(f);
+            }
           }
-          LOG.info(() -> "LLM '" + name + "': deleted " + file.path());
+          LOG.info(() -> "LLM '" + name + "': deleted " + deleted);
           removeEmptyFolders(file.path().getParent());
           return null;
         }, false));

@@ -21,8 +21,8 @@ import java.util.stream.Stream;
 final class ModelCatalog {
 
   private static final int MAX_DEPTH = 6;
-  /** The name of one part of a split model: base, part number, number of parts. */
-  private static final Pattern SPLIT = Pattern.compile("(?i)(.*)-(\\d{5})-of-(\\d{5})\\.gguf");
+  /** The name of one part of a split model: base, part number, number of parts, extension (as written). */
+  static final Pattern SPLIT = Pattern.compile("(?i)(.*)-(\\d{5})-of-(\\d{5})(\\.gguf)");
   /** Headers by path, valid while size and mtime stay the same: a big model's header is megabytes of vocabulary. */
   private static final Map<Path, Cached> HEADERS = new ConcurrentHashMap<>();
 
@@ -85,16 +85,15 @@ final class ModelCatalog {
    * The files that make up the model at {@code path}, each with what a download leaves beside it (its SHA-256 note,
    * a partial download): for a split model's first part, every part. Blocking.
    */
-  static List<Path> filesOf(Path path) throws IOException {
+  static List<Path> filesOf(Path path) {
     List<Path> files = new ArrayList<>();
+    files.add(path);
     Matcher m = SPLIT.matcher(path.getFileName().toString());
     if (m.matches() && Integer.parseInt(m.group(2)) == 1) {
       int count = Integer.parseInt(m.group(3));
-      for (int i = 1; i <= count; i++) {
-        files.add(path.resolveSibling(String.format("%s-%05d-of-%s.gguf", m.group(1), i, m.group(3))));
+      for (int i = 2; i <= count; i++) {
+        files.add(path.resolveSibling(String.format("%s-%05d-of-%s%s", m.group(1), i, m.group(3), m.group(4))));
       }
-    } else {
-      files.add(path);
     }
     List<Path> all = new ArrayList<>();
     for (Path f : files) {

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.regex.Matcher;
 
 /** Where the model a setting or a serve request names is on disk. Blocking (file checks). */
 final class ModelPaths {
@@ -43,6 +44,12 @@ final class ModelPaths {
     }
     if (!GgufHeader.isGguf(path)) {
       throw LlmErrors.invalidField(param, "'" + path + "' is not a GGUF file");
+    }
+    if (ModelCatalog.isLaterPart(path)) {
+      Matcher m = ModelCatalog.SPLIT.matcher(path.getFileName().toString());
+      m.matches();
+      throw LlmErrors.invalidField(param, "'" + path + "' is a later part of a split model: serve its first part, "
+        + String.format("%s-00001-of-%s%s", m.group(1), m.group(3), m.group(4)) + " (llama.cpp finds the others beside it)");
     }
     return ModelFile.of(path, modelsDir);
   }

@@ -234,10 +234,15 @@ class LlamaCppLifecycleTest {
     started(vertx, new JsonObject());
     Path bundled = BundledModel.extract(modelsDir);
     Path dir = Files.createDirectories(modelsDir.resolve("someone/big-GGUF/Q4_K_M")); // a repo with a folder per quant
-    Path first = Files.copy(bundled, dir.resolve("big-Q4_K_M-00001-of-00002.gguf"));
-    Path second = Files.copy(bundled, dir.resolve("big-Q4_K_M-00002-of-00002.gguf"));
+    Path first = Files.copy(bundled, dir.resolve("big-Q4_K_M-00001-of-00002.GGUF")); // (the extension as uploaded)
+    Path second = Files.copy(bundled, dir.resolve("big-Q4_K_M-00002-of-00002.GGUF"));
     assertEquals(List.of("big-Q4_K_M-00001-of-00002", "stories260K"), await(h.call(h.provider::models)).getData()
       .stream().map(ModelInfo::getId).sorted().toList());
+    // llama.cpp loads a split model from its first part only: serving another is refused before anything changes.
+    ServiceException later = failure(h.call(() -> h.provider.serve(ServeRequest.path(second.toString()), p -> { })));
+    assertEquals(400, later.failureCode());
+    assertTrue(later.getMessage().contains("serve its first part, big-Q4_K_M-00001-of-00002.GGUF"), later.getMessage());
+    assertEquals("ready", h.status().getString("status"));
 
     await(h.call(() -> h.provider.delete("someone/big-GGUF")));
     assertFalse(Files.exists(first) || Files.exists(second), "both parts");

@@ -108,6 +108,26 @@ class RetryAndFallbackTest {
   }
 
   @Test
+  void whatALocalModelCannotHonourGoesToItsFallback() throws Exception {
+    createRemote(new JsonObject());
+    registry.create("local", "llamacpp", new JsonObject().put("parallel", 1)
+      .put("fallbacks", new JsonArray().add("remote"))).await(30, TimeUnit.SECONDS);
+    ChatCompletionRequest withTools = hello();
+    withTools.toJson().put("tools", new JsonArray().add(new JsonObject().put("type", "function")
+      .put("function", new JsonObject().put("name", "weather"))));
+    ChatCompletionResponse r = registry.chatCompletionsFor("local", withTools).await(30, TimeUnit.SECONDS);
+    assertEquals("remote", r.getServedBy());
+    assertEquals("Hi there", r.getContent());
+    assertEquals(1, fake.received.size());
+    assertTrue(fake.received.get(0).json().containsKey("tools"), "the tools went along");
+    // Without a fallback the local model's 400 is the answer.
+    ServiceException e = assertThrows(ServiceException.class,
+      () -> registry.chatCompletionsFor("default", withTools).await(30, TimeUnit.SECONDS));
+    assertEquals(400, e.failureCode());
+    assertEquals("unsupported_parameter", e.getDebugInfo().getString("code"));
+  }
+
+  @Test
   void noRetryStartsAfterTheDeadline() throws Exception {
     createRemote(new JsonObject().put("retry", new JsonObject().put("maxAttempts", 5).put("deadlineMs", 1000)));
     failThen(100, status(503, "Retry-After", "2"), FakeUpstream.completion("never"));

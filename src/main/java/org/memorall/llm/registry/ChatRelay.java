@@ -93,19 +93,12 @@ final class ChatRelay {
       if (cluster != null && e.failureCode() == 404) {
         cluster.orMissing(name, Future.failedFuture(e)).onFailure(error -> {
           if (!over()) {
-            ServiceException e2 = LlmErrors.from(error);
-            if (e2.failureCode() == 404) {
-              missing.add(name); // (a 503: the cluster knows it, and no node serves it now)
-            }
-            failover(name, e2);
+            lookupFailed(name, LlmErrors.from(error));
           }
         });
         return;
       }
-      if (e.failureCode() == 404) {
-        missing.add(name); // (else the default's recipe failed to create it)
-      }
-      failover(name, e);
+      lookupFailed(name, e);
       return;
     }
     if (policy == null) {
@@ -287,6 +280,17 @@ final class ChatRelay {
         });
         return;
       }
+    }
+    failover(name, error);
+  }
+
+  /**
+   * Finding the LLM {@code name} failed: a 404 says it does not exist (other errors: the cluster knows it and no
+   * node serves it now, or the default's recipe failed to create it).
+   */
+  private void lookupFailed(String name, ServiceException error) {
+    if (error.failureCode() == 404) {
+      missing.add(name);
     }
     failover(name, error);
   }

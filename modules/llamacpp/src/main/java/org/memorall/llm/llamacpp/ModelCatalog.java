@@ -92,7 +92,7 @@ final class ModelCatalog {
     if (m.matches() && Integer.parseInt(m.group(2)) == 1) {
       int count = Integer.parseInt(m.group(3));
       for (int i = 2; i <= count; i++) {
-        files.add(path.resolveSibling(String.format("%s-%05d-of-%s%s", m.group(1), i, m.group(3), m.group(4))));
+        files.add(path.resolveSibling(partName(m, i)));
       }
     }
     List<Path> all = new ArrayList<>();
@@ -102,6 +102,11 @@ final class ModelCatalog {
       all.add(f.resolveSibling(f.getFileName() + HubDownload.PART_SUFFIX));
     }
     return all;
+  }
+
+  /** The file name of part {@code part} of the split model whose part {@code split} (a matched {@link #SPLIT}) names. */
+  static String partName(Matcher split, int part) {
+    return String.format("%s-%05d-of-%s%s", split.group(1), part, split.group(3), split.group(4));
   }
 
   private static boolean isModelFile(Path p, BasicFileAttributes attrs) {

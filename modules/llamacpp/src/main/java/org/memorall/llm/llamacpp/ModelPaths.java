@@ -49,7 +49,7 @@ final class ModelPaths {
       Matcher m = ModelCatalog.SPLIT.matcher(path.getFileName().toString());
       m.matches();
       throw LlmErrors.invalidField(param, "'" + path + "' is a later part of a split model: serve its first part, "
-        + String.format("%s-00001-of-%s%s", m.group(1), m.group(3), m.group(4)) + " (llama.cpp finds the others beside it)");
+        + ModelCatalog.partName(m, 1) + " (llama.cpp finds the others beside it)");
     }
     return ModelFile.of(path, modelsDir);
   }
